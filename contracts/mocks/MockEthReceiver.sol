@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @notice A contract party whose ETH receipt either reverts or reenters the escrow. For tests only.
+contract MockEthReceiver {
+    enum Mode {
+        Accept,
+        Revert,
+        Reenter
+    }
+
+    Mode public mode;
+    bytes public reentryData;
+    bool public reentrySucceeded;
+    bytes public reentryResult;
+
+    function setMode(Mode mode_, bytes calldata reentryData_) external {
+        mode = mode_;
+        reentryData = reentryData_;
+    }
+
+    /// @notice Calls `target` with `data` as this contract (to act as client or vendor).
+    function call(address target, uint256 value, bytes calldata data) external payable returns (bytes memory) {
+        (bool ok, bytes memory result) = target.call{value: value}(data);
+        if (!ok) {
+            assembly {
+                revert(add(result, 32), mload(result))
+            }
+        }
+        return result;
+    }
+
+    receive() external payable {
+        if (mode == Mode.Revert) revert("no ETH please");
+        if (mode == Mode.Reenter) {
+            mode = Mode.Accept;
+            (reentrySucceeded, reentryResult) = msg.sender.call(reentryData);
+        }
+    }
+}

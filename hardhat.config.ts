@@ -1,0 +1,47 @@
+import "dotenv/config";
+import "@nomicfoundation/hardhat-toolbox";
+import "hardhat-deploy";
+import "hardhat-deploy-ethers";
+import path from "node:path";
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig } from "hardhat/types";
+
+/** The compiler version; it must equal the version of the `solc` npm package in package.json. */
+const SOLC_VERSION = "0.8.28";
+
+// The compiler's download host is unreachable on our machines: compile with the solc-js build that
+// npm installed instead, and say clearly when the two versions drift apart.
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const installed: string = require("solc/package.json").version;
+  if (args.solcVersion !== installed) {
+    throw new Error(
+      `hardhat.config.ts asks for solc ${args.solcVersion} but the npm package solc is ${installed}: ` +
+        `pin "solc": "${args.solcVersion}" in package.json (or change SOLC_VERSION) and run npm ci`,
+    );
+  }
+  const compilerPath = path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js");
+  return { compilerPath, isSolcJs: true, version: installed, longVersion: installed };
+});
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      // Cancun: transient storage for the reentrancy lock and mcopy (used by OpenZeppelin 5.7).
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 1_000 },
+    },
+  },
+  namedAccounts: {
+    deployer: { default: 0 },
+  },
+  networks: {
+    hardhat: { hardfork: "cancun" },
+  },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  mocha: { timeout: 600_000 },
+};
+
+export default config;
