@@ -11,6 +11,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {ISLAEscrow} from "./interfaces/ISLAEscrow.sol";
 import {PackedConfig} from "./libraries/PackedConfig.sol";
+import {PackedMilestone} from "./libraries/PackedMilestone.sol";
 import {PenaltyMath} from "./libraries/PenaltyMath.sol";
 import {SignerMask} from "./libraries/SignerMask.sol";
 import {TermsValidation} from "./libraries/TermsValidation.sol";
@@ -23,6 +24,7 @@ import {TermsValidation} from "./libraries/TermsValidation.sol";
 /// credited balances (equality unless someone force-sent funds).
 contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using PackedMilestone for uint256;
 
     /// @notice EIP-712 type of an attestation.
     /// @dev keccak256("Attestation(uint256 agreementId,uint256 milestone,uint32[] values,bytes32 evidence)")
@@ -32,60 +34,42 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
     uint16 private constant MAX_BPS = 10_000;
 
     // Agreement.flags bits.
-    uint8 private constant HAS_ARBITRATOR = 1; // cached `arbitrator != 0`, so settle need not read slot 3
+    uint8 private constant HAS_ARBITRATOR = 1; // cached `arbitrator != 0`, so settling need not read slot 3
     uint8 private constant CLIENT_TERMINATES = 2;
     uint8 private constant VENDOR_TERMINATES = 4;
+    uint8 private constant BOTH_TERMINATE = CLIENT_TERMINATES | VENDOR_TERMINATES;
 
-    // MilestoneSlot.state: the public MilestoneStatus, with Settled split by what came before it, so that
-    // milestoneInfo can still tell when a settled milestone was attested and disputed.
-    uint8 private constant PENDING = 0;
-    uint8 private constant ATTESTED = 1;
-    uint8 private constant DISPUTED = 2;
-    uint8 private constant SETTLED = 3; // silent, refunded or cancelled: never attested
-    // SETTLED + ATTESTED = 4: settled after an attestation; SETTLED + DISPUTED = 5: settled after a dispute
-
-    /// @dev An agreement's header, four slots grouped by who reads them, so each action reads few cold slots:
-    /// settle reads slots 0-2, postAttestation slot 1 (plus the packed config), resolveDispute slot 3.
+    /// @dev An agreement's header: four slots grouped by who reads them, so that each step reads few cold slots.
+    /// postAttestation reads slot 1 (and the packed config); settling reads slots 0 and 1, and slot 2 only when
+    /// the client gets a cut; slot 3 only resolveDispute and getTerms read.
     struct Agreement {
-        // slot 0 (256 bits): parties' side: client, the dispute clocks, silent cut, counts, flags
-        address client;
+        // slot 0 (248 bits): the vendor and the clocks of disputing and settling
+        address vendor;
+        uint8 flags;
         uint32 disputeWindow;
         uint32 arbitrationTimeout;
         uint16 silentCutBps;
-        uint8 milestoneCount;
-        uint8 flags;
-        // slot 1 (256 bits): what an attestation needs: status, quorum, metric shapes, grace (and the vendor)
-        address vendor;
-        AgreementStatus status; // None, Proposed, Active; Closed only when cancelled (see agreementStatus)
+        // slot 1 (256 bits): the balance key and everything an attestation needs
+        address token;
+        AgreementStatus status; // None, Proposed, Active; Closed only when cancelled (see _agreementStatus)
         uint8 threshold;
         uint8 oracleCount;
         uint8 metricCount;
         uint32 attestGrace;
         uint32 metricShape; // PackedConfig: 4 bits per metric
-        // slot 2 (224 bits): the balance key and the period start
-        address token;
+        // slot 2 (232 bits): the client, the period start and the milestone count
+        address client;
         uint64 startAt;
-        // slot 3 (160 bits): read only to resolve a dispute and by getTerms
+        uint8 milestoneCount;
+        // slot 3 (160 bits)
         address arbitrator;
-    }
-
-    /// @dev One slot per milestone, written non-zero at creation, so attesting and settling rewrite a slot
-    /// (2.9k gas) instead of creating one (20k). Times are stored as offsets that their rules bound to 32 bits:
-    /// attestedAt = dueAt + attestDelay (attestDelay <= attestGrace), disputedAt = attestedAt + disputeDelay
-    /// (disputeDelay < disputeWindow). amount > 0, so a zero slot means "no such milestone".
-    struct MilestoneSlot {
-        uint128 amount;
-        uint40 dueAt;
-        uint8 state; // PENDING, ATTESTED, DISPUTED, or SETTLED + the state it was settled from
-        uint16 cutBps;
-        uint32 attestDelay;
-        uint32 disputeDelay;
     }
 
     uint256 private _agreementCount;
     mapping(uint256 id => Agreement) private _agreements;
-    mapping(uint256 id => MilestoneSlot[128]) private _milestones;
-    /// @dev PackedConfig bytes (oracles, then tiers), at most 16 * 20 + 64 * 6 = 704 bytes = 22 words.
+    /// @dev One PackedMilestone word per milestone (at most 128).
+    mapping(uint256 id => uint256[128]) private _milestones;
+    /// @dev PackedConfig bytes (oracles, then tiers): at most 16 * 20 + 64 * 6 = 704 bytes = 22 words.
     mapping(uint256 id => bytes32[22]) private _config;
     mapping(address account => mapping(address token => uint256)) private _balances;
 
@@ -104,7 +88,7 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
             if (msg.value != total) revert DepositMismatch(total, msg.value);
         } else {
             if (msg.value != 0) revert EthSentWithToken(msg.value);
-            _pull(token, terms.client, total);
+            _pull(token, msg.sender, total);
         }
     }
 
@@ -122,6 +106,7 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         (id, total) = _create(terms);
         // Interaction: a permit that fails (say, front-run by someone who submitted it first) is fine as long as
         // the allowance it would have given is there.
+        // solhint-disable-next-line no-empty-blocks
         try IERC20Permit(token).permit(msg.sender, address(this), total, deadline, v, r, s) {} catch {
             uint256 allowance = IERC20(token).allowance(msg.sender, address(this));
             if (allowance < total) revert InsufficientAllowance(token, allowance, total);
@@ -143,28 +128,27 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         uint256 milestoneCount = milestones.length;
         address arbitrator = terms.arbitrator;
         _agreements[id] = Agreement({
-            client: terms.client,
+            vendor: terms.vendor,
+            flags: arbitrator == address(0) ? 0 : HAS_ARBITRATOR,
             disputeWindow: terms.disputeWindow,
             arbitrationTimeout: terms.arbitrationTimeout,
             silentCutBps: terms.silentCutBps,
-            milestoneCount: uint8(milestoneCount),
-            flags: arbitrator == address(0) ? 0 : HAS_ARBITRATOR,
-            vendor: terms.vendor,
+            token: token,
             status: AgreementStatus.Proposed,
             threshold: terms.threshold,
             oracleCount: uint8(terms.oracles.length),
             metricCount: uint8(terms.metrics.length),
             attestGrace: terms.attestGrace,
             metricShape: PackedConfig.encodeShape(terms.metrics),
-            token: token,
+            client: terms.client,
             startAt: terms.startAt,
+            milestoneCount: uint8(milestoneCount),
             arbitrator: arbitrator
         });
-        _storeConfig(id, PackedConfig.encode(terms.oracles, terms.metrics, tierCount), terms.oracles.length, tierCount);
-        MilestoneSlot[128] storage slots = _milestones[id];
+        _storeConfig(id, PackedConfig.encode(terms.oracles, terms.metrics, tierCount));
+        uint256[128] storage words = _milestones[id];
         for (uint256 i; i < milestoneCount; ++i) {
-            // dueAt <= type(uint40).max was checked by TermsValidation.
-            slots[i] = MilestoneSlot(milestones[i].amount, uint40(milestones[i].dueAt), PENDING, 0, 0, 0);
+            words[i] = PackedMilestone.pack(milestones[i].amount, milestones[i].dueAt);
         }
         emit AgreementCreated(id, terms.client, terms.vendor, terms);
     }
@@ -190,7 +174,7 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         if (msg.sender != a.vendor) revert NotVendor(msg.sender);
         // Accepting late would let milestones whose attestation window closed while nobody could attest settle
         // with silentCutBps instead of a full refund: the vendor must accept before the first window closes.
-        uint256 deadline = uint256(_milestones[id][0].dueAt) + a.attestGrace;
+        uint256 deadline = _milestones[id][0].dueAt() + a.attestGrace;
         if (block.timestamp > deadline) revert AcceptanceWindowClosed(uint64(deadline));
         // Effect
         a.status = AgreementStatus.Active;
@@ -200,12 +184,12 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
     /// @inheritdoc ISLAEscrow
     function cancel(uint256 id) external {
         Agreement storage a = _agreements[id];
-        // Check
-        AgreementStatus status = a.status;
+        // Check: a proposal whose milestones were all refunded by settle is already Closed.
+        AgreementStatus status = _agreementStatus(id, a);
         if (status != AgreementStatus.Proposed) _revertNotProposed(id, status);
         address client = a.client;
         if (msg.sender != client) revert NotClient(msg.sender);
-        // Effect: every unsettled milestone is refunded.
+        // Effect: while Proposed every unsettled milestone is Pending; all of them are refunded.
         (uint256 refund, ) = _refundPending(id, a.milestoneCount, 0);
         a.status = AgreementStatus.Closed;
         _credit(client, a.token, refund);
@@ -233,7 +217,7 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         flags |= vote;
         a.flags = flags;
         emit TerminationRequested(id, msg.sender);
-        if (flags & (CLIENT_TERMINATES | VENDOR_TERMINATES) == (CLIENT_TERMINATES | VENDOR_TERMINATES)) {
+        if (flags & BOTH_TERMINATE == BOTH_TERMINATE) {
             // Only milestones not yet due are refunded; the others run their course.
             (uint256 refund, uint256 refunded) = _refundPending(id, a.milestoneCount, block.timestamp);
             _credit(client, a.token, refund);
@@ -242,19 +226,18 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
     }
 
     /// @dev Settles with a cut of 10000 every Pending milestone due after `dueAfter` and returns the sum of their
-    /// amounts and the bitmask of their indexes. (While Proposed, every unsettled milestone is Pending.)
+    /// amounts and the bitmask of their indexes.
     function _refundPending(
         uint256 id,
         uint256 count,
         uint256 dueAfter
     ) private returns (uint256 refund, uint256 refunded) {
-        MilestoneSlot[128] storage slots = _milestones[id];
+        uint256[128] storage words = _milestones[id];
         for (uint256 i; i < count; ++i) {
-            MilestoneSlot storage slot = slots[i];
-            if (slot.state == PENDING && slot.dueAt > dueAfter) {
-                slot.state = SETTLED;
-                slot.cutBps = MAX_BPS;
-                refund += slot.amount;
+            uint256 word = words[i];
+            if (word.state() == PackedMilestone.PENDING && word.dueAt() > dueAfter) {
+                words[i] = word.settle(MAX_BPS);
+                refund += word.amount();
                 refunded |= 1 << i;
             }
         }
@@ -274,36 +257,24 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         bytes[] calldata signatures
     ) external {
         Agreement storage a = _agreements[id];
-        // Check
-        (MilestoneSlot storage slot, uint256 dueAt) = _attestableMilestone(a, id, milestone);
-        bytes32 digest = _attestationDigest(id, milestone, values, evidence);
-        uint16 cut = _attestedCut(a, id, digest, values, signerMask, signatures);
-        // Effect
-        slot.state = ATTESTED;
-        slot.cutBps = cut;
-        slot.attestDelay = uint32(block.timestamp - dueAt); // <= attestGrace
-        emit AttestationPosted(id, milestone, cut, values, evidence, signerMask);
-    }
-
-    /// @dev The milestone's slot and due time, if the agreement is Active, the milestone Pending and its
-    /// attestation window open; else the matching error.
-    function _attestableMilestone(
-        Agreement storage a,
-        uint256 id,
-        uint256 milestone
-    ) private view returns (MilestoneSlot storage slot, uint256 dueAt) {
+        // Check: slot 1 holds everything but the packed oracles and tiers.
         AgreementStatus status = a.status;
         if (status != AgreementStatus.Active) {
             if (status == AgreementStatus.None) revert AgreementNotFound(id);
             revert AgreementNotActive(id, status);
         }
-        slot = _milestoneSlot(id, milestone, a);
-        MilestoneSlot memory m = slot;
-        if (m.state != PENDING) revert MilestoneNotPending(id, milestone, _milestoneStatus(m.state));
-        dueAt = m.dueAt;
-        if (block.timestamp < dueAt) revert AttestationTooEarly(m.dueAt);
+        uint256 word = _milestoneWord(id, milestone);
+        if (word.state() != PackedMilestone.PENDING) {
+            revert MilestoneNotPending(id, milestone, _milestoneStatus(word));
+        }
+        uint256 dueAt = word.dueAt();
+        if (block.timestamp < dueAt) revert AttestationTooEarly(uint64(dueAt));
         uint256 deadline = dueAt + a.attestGrace;
         if (block.timestamp > deadline) revert AttestationTooLate(uint64(deadline));
+        uint16 cut = _attestedCut(a, id, _attestationDigest(id, milestone, values, evidence), values, signerMask, signatures);
+        // Effect
+        _milestones[id][milestone] = word.attest(cut, block.timestamp);
+        emit AttestationPosted(id, milestone, cut, values, evidence, signerMask);
     }
 
     /// @dev Verifies the quorum's signatures of `digest` and returns the cut that `values` give.
@@ -317,12 +288,7 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
     ) private view returns (uint16) {
         uint256 oracleCount = a.oracleCount;
         uint32 shape = a.metricShape;
-        bytes memory config;
-        {
-            uint256 metricCount = a.metricCount;
-            if (values.length != metricCount) revert ValuesLengthMismatch(values.length, metricCount);
-            config = _loadConfig(id, oracleCount, PackedConfig.totalTiers(shape, metricCount));
-        }
+        bytes memory config = _loadConfig(id, oracleCount, _checkedTierCount(a, shape, values.length));
         SignerMask.verify(digest, config, oracleCount, a.threshold, signerMask, signatures);
         return PenaltyMath.cutBps(config, oracleCount * PackedConfig.ORACLE_BYTES, shape, values);
     }
@@ -331,20 +297,19 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
     function dispute(uint256 id, uint256 milestone) external {
         Agreement storage a = _agreements[id];
         // Check
-        if (msg.sender != a.client && msg.sender != a.vendor) {
+        if (msg.sender != a.vendor && msg.sender != a.client) {
             if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
             revert NotParty(msg.sender);
         }
         if (a.flags & HAS_ARBITRATOR == 0) revert NoArbitrator(id);
-        MilestoneSlot storage slot = _milestoneSlot(id, milestone, a);
-        MilestoneSlot memory m = slot;
-        if (m.state != ATTESTED) revert MilestoneNotAttested(id, milestone, _milestoneStatus(m.state));
-        uint256 attestedAt = uint256(m.dueAt) + m.attestDelay;
-        uint256 deadline = attestedAt + a.disputeWindow;
+        uint256 word = _milestoneWord(id, milestone);
+        if (word.state() != PackedMilestone.ATTESTED) {
+            revert MilestoneNotAttested(id, milestone, _milestoneStatus(word));
+        }
+        uint256 deadline = word.attestedAt() + a.disputeWindow;
         if (block.timestamp >= deadline) revert DisputeWindowClosed(uint64(deadline));
         // Effect
-        slot.state = DISPUTED;
-        slot.disputeDelay = uint32(block.timestamp - attestedAt);
+        _milestones[id][milestone] = word.dispute(block.timestamp);
         emit MilestoneDisputed(id, milestone, msg.sender);
     }
 
@@ -357,43 +322,42 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
             revert NotArbitrator(msg.sender);
         }
         if (cutBps > MAX_BPS) revert CutTooHigh(cutBps);
-        MilestoneSlot storage slot = _milestoneSlot(id, milestone, a);
-        MilestoneSlot memory m = slot;
-        if (m.state != DISPUTED) revert MilestoneNotDisputed(id, milestone, _milestoneStatus(m.state));
+        uint256 word = _milestoneWord(id, milestone);
+        if (word.state() != PackedMilestone.DISPUTED) {
+            revert MilestoneNotDisputed(id, milestone, _milestoneStatus(word));
+        }
         // Effect
-        _settle(a, id, milestone, slot, m, cutBps, Settlement.Arbitrated);
+        _settle(a, id, milestone, word, cutBps, Settlement.Arbitrated);
     }
 
     /// @inheritdoc ISLAEscrow
     function settle(uint256 id, uint256 milestone) external {
         Agreement storage a = _agreements[id];
         // Check
-        AgreementStatus status = a.status;
-        if (status == AgreementStatus.None) revert AgreementNotFound(id);
-        MilestoneSlot storage slot = _milestoneSlot(id, milestone, a);
-        MilestoneSlot memory m = slot;
-        uint16 cut = m.cutBps;
+        uint256 word = _milestoneWord(id, milestone);
+        uint8 state = word.state();
+        uint16 cut = word.cutBps();
         Settlement kind = Settlement.Attested;
-        if (m.state == ATTESTED) {
+        if (state == PackedMilestone.ATTESTED) {
             if (a.flags & HAS_ARBITRATOR != 0) {
-                uint256 windowEnd = uint256(m.dueAt) + m.attestDelay + a.disputeWindow;
+                uint256 windowEnd = word.attestedAt() + a.disputeWindow;
                 if (block.timestamp < windowEnd) revert SettleTooEarly(uint64(windowEnd));
             }
-        } else if (m.state == DISPUTED) {
-            uint256 timeout = uint256(m.dueAt) + m.attestDelay + m.disputeDelay + a.arbitrationTimeout;
+        } else if (state == PackedMilestone.DISPUTED) {
+            uint256 timeout = word.disputedAt() + a.arbitrationTimeout;
             if (block.timestamp < timeout) revert SettleTooEarly(uint64(timeout));
             kind = Settlement.ArbitrationTimedOut;
-        } else if (m.state == PENDING) {
-            uint256 graceEnd = uint256(m.dueAt) + a.attestGrace;
+        } else if (state == PackedMilestone.PENDING) {
+            uint256 graceEnd = word.dueAt() + a.attestGrace;
             if (block.timestamp <= graceEnd) revert SettleTooEarly(uint64(graceEnd + 1));
             // Nobody could attest while the vendor had not accepted: the client gets everything back.
-            cut = status == AgreementStatus.Proposed ? MAX_BPS : a.silentCutBps;
+            cut = a.status == AgreementStatus.Proposed ? MAX_BPS : a.silentCutBps;
             kind = Settlement.Silent;
         } else {
             revert MilestoneAlreadySettled(id, milestone);
         }
         // Effect
-        _settle(a, id, milestone, slot, m, cut, kind);
+        _settle(a, id, milestone, word, cut, kind);
     }
 
     /// @dev Marks the milestone Settled with `cut`, credits both parties and emits MilestoneSettled.
@@ -401,17 +365,15 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         Agreement storage a,
         uint256 id,
         uint256 milestone,
-        MilestoneSlot storage slot,
-        MilestoneSlot memory m,
+        uint256 word,
         uint16 cut,
         Settlement kind
     ) private {
-        slot.state = SETTLED + m.state;
-        slot.cutBps = cut;
-        (uint256 toVendor, uint256 toClient) = PenaltyMath.split(m.amount, cut);
+        _milestones[id][milestone] = word.settle(cut);
+        (uint256 toVendor, uint256 toClient) = PenaltyMath.split(word.amount(), cut);
         address token = a.token;
         _credit(a.vendor, token, toVendor);
-        _credit(a.client, token, toClient);
+        if (toClient != 0) _credit(a.client, token, toClient); // the only reader of slot 2 here
         emit MilestoneSettled(id, milestone, kind, cut, toVendor, toClient);
     }
 
@@ -455,9 +417,10 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         bytes memory config = _loadConfig(id, oracleCount, PackedConfig.totalTiers(shape, metricCount));
         uint256 milestoneCount = a.milestoneCount;
         Milestone[] memory milestones = new Milestone[](milestoneCount);
-        MilestoneSlot[128] storage slots = _milestones[id];
+        uint256[128] storage words = _milestones[id];
         for (uint256 i; i < milestoneCount; ++i) {
-            milestones[i] = Milestone(slots[i].amount, slots[i].dueAt);
+            uint256 word = words[i];
+            milestones[i] = Milestone(uint128(word.amount()), uint64(word.dueAt()));
         }
         terms = Terms({
             client: a.client,
@@ -486,25 +449,22 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         uint256 id,
         uint256 milestone
     ) external view returns (uint8 status, uint16 cutBps, uint64 attestedAt, uint64 disputedAt) {
-        Agreement storage a = _agreements[id];
-        if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
-        MilestoneSlot memory m = _milestoneSlot(id, milestone, a);
-        status = uint8(_milestoneStatus(m.state));
-        cutBps = m.cutBps;
-        uint8 history = m.state >= SETTLED ? m.state - SETTLED : m.state; // what happened before settling
-        if (history != PENDING) attestedAt = uint64(m.dueAt) + m.attestDelay;
-        if (history == DISPUTED) disputedAt = attestedAt + m.disputeDelay;
+        uint256 word = _milestoneWord(id, milestone);
+        status = uint8(_milestoneStatus(word));
+        cutBps = word.cutBps();
+        // A settled milestone keeps the times of what happened before (a silent or refunded one has none).
+        uint8 history = word.isSettled() ? word.state() - PackedMilestone.SETTLED : word.state();
+        if (history != PackedMilestone.PENDING) attestedAt = uint64(word.attestedAt());
+        if (history == PackedMilestone.DISPUTED) disputedAt = uint64(word.disputedAt());
     }
 
     /// @inheritdoc ISLAEscrow
     function cutFor(uint256 id, uint32[] calldata values) external view returns (uint16) {
         Agreement storage a = _agreements[id];
         if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
-        uint256 metricCount = a.metricCount;
-        if (values.length != metricCount) revert ValuesLengthMismatch(values.length, metricCount);
         uint256 oracleCount = a.oracleCount;
         uint32 shape = a.metricShape;
-        bytes memory config = _loadConfig(id, oracleCount, PackedConfig.totalTiers(shape, metricCount));
+        bytes memory config = _loadConfig(id, oracleCount, _checkedTierCount(a, shape, values.length));
         return PenaltyMath.cutBps(config, oracleCount * PackedConfig.ORACLE_BYTES, shape, values);
     }
 
@@ -539,30 +499,31 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, id, milestone, valuesHash, evidence)));
     }
 
-    /// @dev The milestone's slot, or MilestoneOutOfRange. The agreement must exist.
-    function _milestoneSlot(
-        uint256 id,
-        uint256 milestone,
-        Agreement storage a
-    ) private view returns (MilestoneSlot storage slot) {
-        uint256 count = a.milestoneCount;
-        if (milestone >= count) revert MilestoneOutOfRange(id, milestone, count);
-        return _milestones[id][milestone];
+    /// @dev The milestone's word, or AgreementNotFound / MilestoneOutOfRange. Every amount is non-zero, so a
+    /// zero word means that no such milestone exists; the count is read only to report the error.
+    function _milestoneWord(uint256 id, uint256 milestone) private view returns (uint256 word) {
+        if (milestone < TermsValidation.MAX_MILESTONES) word = _milestones[id][milestone];
+        if (word == 0) {
+            Agreement storage a = _agreements[id];
+            if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
+            revert MilestoneOutOfRange(id, milestone, a.milestoneCount);
+        }
     }
 
-    /// @dev Agreement status with Closed derived: an Active or Proposed agreement whose every milestone is
-    /// settled is Closed. (Keeping a settled-milestone counter instead would cost every settle a slot write.)
-    function _milestoneStatus(uint8 state) private pure returns (MilestoneStatus) {
-        return state >= SETTLED ? MilestoneStatus.Settled : MilestoneStatus(state);
+    /// @dev The public status of a milestone word.
+    function _milestoneStatus(uint256 word) private pure returns (MilestoneStatus) {
+        return word.isSettled() ? MilestoneStatus.Settled : MilestoneStatus(word.state());
     }
 
+    /// @dev Agreement status with Closed derived: a Proposed or Active agreement whose every milestone is settled
+    /// is Closed. (A settled-milestone counter would cost every settle a slot write.)
     function _agreementStatus(uint256 id, Agreement storage a) private view returns (AgreementStatus status) {
         status = a.status;
         if (status == AgreementStatus.Active || status == AgreementStatus.Proposed) {
-            MilestoneSlot[128] storage slots = _milestones[id];
+            uint256[128] storage words = _milestones[id];
             // The last milestone is usually the last to settle: scan backwards and stop at the first open one.
             for (uint256 i = a.milestoneCount; i > 0; --i) {
-                if (slots[i - 1].state < SETTLED) return status;
+                if (!words[i - 1].isSettled()) return status;
             }
             return AgreementStatus.Closed;
         }
@@ -573,10 +534,17 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         revert AgreementNotProposed(id, status);
     }
 
-    /// @dev Writes the packed config words (see PackedConfig).
-    function _storeConfig(uint256 id, bytes memory blob, uint256 oracleCount, uint256 tierCount) private {
+    /// @dev The agreement's total tier count, after checking that `valueCount` is one value per metric.
+    function _checkedTierCount(Agreement storage a, uint32 shape, uint256 valueCount) private view returns (uint256) {
+        uint256 metricCount = a.metricCount;
+        if (valueCount != metricCount) revert ValuesLengthMismatch(valueCount, metricCount);
+        return PackedConfig.totalTiers(shape, metricCount);
+    }
+
+    /// @dev Writes the packed config words (see PackedConfig); `blob` is already padded to whole words.
+    function _storeConfig(uint256 id, bytes memory blob) private {
         bytes32[22] storage words = _config[id];
-        uint256 n = PackedConfig.wordCount(oracleCount, tierCount);
+        uint256 n = (blob.length >> 5) - 1; // PackedConfig.encode adds one spare word
         for (uint256 k; k < n; ++k) {
             bytes32 word;
             assembly ("memory-safe") {

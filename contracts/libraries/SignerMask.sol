@@ -38,9 +38,8 @@ library SignerMask {
         for (uint256 i; mask != 0; ++i) {
             if (mask & 1 != 0) {
                 address oracle = PackedConfig.oracleAt(blob, i);
-                if (!isValidSignature(oracle, digest, signatures[next++])) {
-                    revert ISLAEscrow.InvalidSignature(i, oracle);
-                }
+                if (!isValidSignature(oracle, digest, signatures[next])) revert ISLAEscrow.InvalidSignature(i, oracle);
+                ++next;
             }
             mask >>= 1;
         }

@@ -6,14 +6,14 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 
 /// @notice Test token with EIP-2612 permit and open minting. For tests and local networks only.
 contract MockERC20Permit is ERC20, ERC20Permit {
-    uint8 private immutable _decimals;
+    uint8 private immutable DECIMALS;
 
     constructor(string memory name, string memory symbol, uint8 decimals_) ERC20(name, symbol) ERC20Permit(name) {
-        _decimals = decimals_;
+        DECIMALS = decimals_;
     }
 
     function decimals() public view override returns (uint8) {
-        return _decimals;
+        return DECIMALS;
     }
 
     function mint(address to, uint256 amount) external {

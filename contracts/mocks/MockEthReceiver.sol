@@ -14,6 +14,8 @@ contract MockEthReceiver {
     bool public reentrySucceeded;
     bytes public reentryResult;
 
+    error NoEthPlease();
+
     function setMode(Mode mode_, bytes calldata reentryData_) external {
         mode = mode_;
         reentryData = reentryData_;
@@ -21,6 +23,7 @@ contract MockEthReceiver {
 
     /// @notice Calls `target` with `data` as this contract (to act as client or vendor).
     function call(address target, uint256 value, bytes calldata data) external payable returns (bytes memory) {
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory result) = target.call{value: value}(data);
         if (!ok) {
             assembly {
@@ -30,10 +33,12 @@ contract MockEthReceiver {
         return result;
     }
 
+    // solhint-disable-next-line no-complex-fallback
     receive() external payable {
-        if (mode == Mode.Revert) revert("no ETH please");
+        if (mode == Mode.Revert) revert NoEthPlease();
         if (mode == Mode.Reenter) {
             mode = Mode.Accept;
+            // solhint-disable-next-line avoid-low-level-calls
             (reentrySucceeded, reentryResult) = msg.sender.call(reentryData);
         }
     }

@@ -3,6 +3,9 @@ pragma solidity 0.8.28;
 
 /// @notice A USDT-style token: transfer, transferFrom and approve return nothing. For tests only.
 contract MockNoReturnToken {
+    error InsufficientBalance();
+    error InsufficientAllowance();
+
     mapping(address => uint256) public balanceOf;
     mapping(address => mapping(address => uint256)) public allowance;
 
@@ -15,14 +18,14 @@ contract MockNoReturnToken {
     }
 
     function transfer(address to, uint256 amount) external {
-        require(balanceOf[msg.sender] >= amount, "balance");
+        if (balanceOf[msg.sender] < amount) revert InsufficientBalance();
         balanceOf[msg.sender] -= amount;
         balanceOf[to] += amount;
     }
 
     function transferFrom(address from, address to, uint256 amount) external {
-        require(balanceOf[from] >= amount, "balance");
-        require(allowance[from][msg.sender] >= amount, "allowance");
+        if (balanceOf[from] < amount) revert InsufficientBalance();
+        if (allowance[from][msg.sender] < amount) revert InsufficientAllowance();
         allowance[from][msg.sender] -= amount;
         balanceOf[from] -= amount;
         balanceOf[to] += amount;
