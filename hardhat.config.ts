@@ -6,6 +6,9 @@ import path from "node:path";
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/types";
+import "./scripts/tasks";
+import "./scripts/oracle/tasks";
+import { deploymentConfig } from "./scripts/lib/networks";
 
 /** The compiler version; it must equal the version of the `solc` npm package in package.json. */
 const SOLC_VERSION = "0.8.28";
@@ -25,6 +28,10 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   return { compilerPath, isSolcJs: true, version: installed, longVersion: installed };
 });
 
+// Networks (hardhat, localhost, public testnets from .env), named accounts and explorer keys. A testnet's
+// variables are read and checked only when it is the selected network; deploy/verify checks are registered too.
+const deployment = deploymentConfig();
+
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
@@ -36,12 +43,9 @@ const config: HardhatUserConfig = {
       viaIR: true,
     },
   },
-  namedAccounts: {
-    deployer: { default: 0 },
-  },
-  networks: {
-    hardhat: { hardfork: "cancun" },
-  },
+  namedAccounts: deployment.namedAccounts,
+  networks: deployment.networks,
+  etherscan: deployment.etherscan,
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   mocha: { timeout: 600_000 },
 };
