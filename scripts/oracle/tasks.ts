@@ -1,2 +1,43 @@
-/** The oracle program's Hardhat tasks (`npx hardhat oracle ...`). Registered by hardhat.config.ts. */
-export {};
+/**
+ * The oracle program's Hardhat task (`npx hardhat oracle <command> ...`). Registered by hardhat.config.ts at
+ * load time, before anything is compiled: this file only declares the task; the work is imported lazily.
+ */
+import { task } from "hardhat/config";
+
+task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see docs/oracle.md)")
+  .addPositionalParam("command", "attest | verify | sign | post | run | probe")
+  .addOptionalParam("agreement", "agreement id")
+  .addOptionalParam("milestone", "milestone index (from 0)")
+  .addOptionalParam("samples", "sample file: CSV (timestamp,ok,latency_ms) or a .jsonl probe store")
+  .addOptionalParam("metrics", "metric names in the agreement's metric order, e.g. availability_ppm,latency_p95_ms")
+  .addOptionalParam("report", "report file (verify, sign, post)")
+  .addOptionalParam("escrow", "escrow address (default: the SLAEscrow deployment of the network)")
+  .addOptionalParam("keystore", "encrypted JSON keystore (password in ORACLE_KEYSTORE_PASSWORD) instead of ORACLE_PRIVATE_KEY")
+  .addOptionalParam("oracleAddress", "attest/sign/run: the oracle is this contract wallet (ERC-1271), the key one of its signers")
+  .addOptionalParam("out", "output file (attest: the report; sign: the signature file)")
+  .addOptionalParam("signatures", "post: signature files or folders, comma separated (default: the report's folder)")
+  .addOptionalParam("tolerance", "sign/run: NAME=N or NAME=N% per metric, comma separated")
+  .addOptionalParam("prometheus", "Prometheus base URL, instead of --samples")
+  .addOptionalParam("promSuccess", "Prometheus success query (default probe_success)")
+  .addOptionalParam("promLatency", "Prometheus latency query in seconds (default probe_duration_seconds)")
+  .addOptionalParam("promStep", "Prometheus query step in seconds (default 15)")
+  .addOptionalParam("promTimeout", "Prometheus request timeout in ms (default 10000)")
+  .addOptionalParam("fromBlock", "first block to search for events (default 0)")
+  .addOptionalParam("state", "run: state folder (default oracle-state/<network>)")
+  .addOptionalParam("shared", "run: shared folder where co-signing oracles exchange reports and signatures")
+  .addOptionalParam("interval", "run: seconds between rounds (default 30); probe: seconds between probes")
+  .addOptionalParam("blockRange", "run: blocks per event query (default 5000)")
+  .addFlag("once", "run: one round, then exit (for cron)")
+  .addFlag("noSettle", "run: do not settle")
+  .addOptionalParam("url", "probe: URL to probe")
+  .addOptionalParam("store", "probe/run: JSON-lines store of probe results")
+  .addOptionalParam("timeout", "probe: request timeout in ms (default 5000)")
+  .addOptionalParam("expectStatus", "probe: expected HTTP status (default 200)")
+  .addOptionalParam("count", "probe: stop after this many probes")
+  .addOptionalParam("lag", "run: seconds after a milestone's dueAt before measuring it (default 0; with --url: the probe timeout + 1 s)")
+  .addOptionalParam("stagger", "run: oracle i of an agreement relays posts and settles i * this many seconds late (default 15)")
+  .addOptionalParam("probeInterval", "run --url: seconds between probes (default 30)")
+  .setAction(async (args, hre) => {
+    const { runOracleTask } = await import("./cli");
+    return runOracleTask(args, hre);
+  });

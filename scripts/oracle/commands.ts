@@ -1,0 +1,455 @@
+/**
+ * The one-shot commands: `attest`, `verify`, `sign` (co-sign) and `post`. Each validates everything it can
+ * before writing or sending anything; a user's mistake is a UserError (one line, exit 1, nothing posted).
+ */
+import path from "node:path";
+import { type Provider, type Wallet, getAddress } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { SLAEscrow } from "../../typechain-types";
+import { type Attestation, attestationDigest, packSignatures } from "../lib/attestation";
+import { UserError, decodeEscrowError, formatEscrowError, getEscrow } from "../lib/escrow";
+import { cutBps } from "../lib/penalty";
+import {
+  AGREEMENT_STATUS,
+  type AgreementTerms,
+  MILESTONE_STATUS,
+  checkAttestWindow,
+  checkMetricNames,
+  checkMilestone,
+  chainNow,
+  isoTime,
+  loadTerms,
+  milestoneState,
+  oracleIndexOf,
+  parseUintFlag,
+  periodOf,
+} from "./chain";
+import type { Output } from "./log";
+import { type MetricName, computeMetrics, parseMetricNames } from "./metrics";
+import { type LoadedReport, type Report, buildReport, evidenceOf, loadReport, reportMetricNames, serializeReport, writeReport } from "./report";
+import type { SampleSource } from "./samples";
+import {
+  type Expected,
+  collectSignatures,
+  escrowDomain,
+  listSignatureFiles,
+  loadOracleKey,
+  oracleIdentity,
+  relayerKey,
+  signChecked,
+  signatureFileName,
+  writeSignatureFile,
+  SIGNATURE_FORMAT,
+} from "./signing";
+import { formatDifferences, outOfTolerance, parseTolerance } from "./tolerance";
+import type { TypedDataDomain } from "ethers";
+
+/** Every option of every sub-command (Hardhat passes them all; unused ones are undefined). */
+export interface OracleArgs {
+  command: string;
+  agreement?: string;
+  milestone?: string;
+  samples?: string;
+  metrics?: string;
+  report?: string;
+  escrow?: string;
+  keystore?: string;
+  out?: string;
+  signatures?: string;
+  tolerance?: string;
+  prometheus?: string;
+  promSuccess?: string;
+  promLatency?: string;
+  promStep?: string;
+  promTimeout?: string;
+  fromBlock?: string;
+  // run
+  state?: string;
+  shared?: string;
+  interval?: string;
+  blockRange?: string;
+  once?: boolean;
+  noSettle?: boolean;
+  // probe
+  url?: string;
+  store?: string;
+  timeout?: string;
+  expectStatus?: string;
+  count?: string;
+  probeInterval?: string;
+  lag?: string;
+  stagger?: string;
+  oracleAddress?: string;
+}
+
+export interface Connection {
+  escrow: SLAEscrow;
+  address: string;
+  chainId: bigint;
+  domain: TypedDataDomain;
+  provider: Provider;
+}
+
+export async function connect(hre: HardhatRuntimeEnvironment, escrowFlag?: string): Promise<Connection> {
+  const escrow = await getEscrow(hre, escrowFlag);
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const domain = await escrowDomain(escrow, chainId);
+  return { escrow, address: await escrow.getAddress(), chainId, domain, provider: hre.ethers.provider };
+}
+
+/** The source named by the flags: `--prometheus URL` or `--samples FILE` (CSV, or JSON lines). */
+export async function makeSource(args: OracleArgs): Promise<SampleSource> {
+  if (args.prometheus) {
+    const { PrometheusSource, prometheusConfigFromArgs } = await import("./prometheus");
+    return new PrometheusSource(prometheusConfigFromArgs(args));
+  }
+  if (!args.samples) throw new UserError("--samples: missing (a CSV file timestamp,ok,latency_ms, a .jsonl store, or --prometheus URL)");
+  const { FileSource } = await import("./file-source");
+  return new FileSource(args.samples);
+}
+
+export function formatValues(names: readonly string[], values: readonly (number | bigint)[]): string {
+  return names.map((n, i) => `${n}=${values[i]}`).join(", ");
+}
+
+/** The AttestationPosted event of a milestone, if any. */
+export interface PostedAttestation {
+  values: number[];
+  evidence: string;
+  cutBps: number;
+  signerMask: bigint;
+  txHash: string;
+  blockNumber: number;
+}
+
+export async function findAttestation(
+  escrow: SLAEscrow,
+  id: bigint,
+  milestone: number,
+  fromBlock: number = 0,
+): Promise<PostedAttestation | undefined> {
+  const events = await escrow.queryFilter(escrow.filters.AttestationPosted(id, milestone), fromBlock);
+  const e = events[events.length - 1];
+  if (!e) return undefined;
+  return {
+    // args.values would be Array.prototype.values (ethers' Result is an array): take the field by position.
+    values: e.args[3].map((v) => Number(v)),
+    evidence: e.args.evidence,
+    cutBps: Number(e.args.cutBps),
+    signerMask: e.args.signerMask,
+    txHash: e.transactionHash,
+    blockNumber: e.blockNumber,
+  };
+}
+
+/** Turns an escrow revert (or an empty sender) into a UserError; anything else is rethrown. */
+export function explainSendError(escrow: SLAEscrow, err: unknown, what: string): never {
+  const decoded = decodeEscrowError(escrow.interface, err);
+  if (decoded) {
+    let hint = "";
+    if (decoded.name === "AttestationTooEarly") hint = ` (not due until ${isoTime(Number(decoded.args[0]))})`;
+    if (decoded.name === "AttestationTooLate") hint = ` (the window closed at ${isoTime(Number(decoded.args[0]))})`;
+    throw new UserError(`the escrow rejects ${what}: ${formatEscrowError(decoded)}${hint}; nothing posted`);
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/insufficient funds|doesn't have enough funds|sender doesn't have enough/i.test(msg)) {
+    throw new UserError(`the sending account has no ETH for gas (${what}); nothing posted`);
+  }
+  throw err;
+}
+
+export type PostArgs = [bigint, number, number[], string, bigint, string[]];
+
+/** Simulates postAttestation, then sends it; returns the tx hash and the cut from the event. */
+export async function sendAttestation(
+  escrow: SLAEscrow,
+  sender: Wallet,
+  args: PostArgs,
+): Promise<{ txHash: string; cutBps: number; gasUsed: bigint }> {
+  const e = escrow.connect(sender);
+  try {
+    await e.postAttestation.staticCall(...args, { blockTag: "pending" });
+  } catch (err) {
+    explainSendError(escrow, err, "the attestation");
+  }
+  let receipt;
+  try {
+    const tx = await e.postAttestation(...args);
+    receipt = await tx.wait();
+  } catch (err) {
+    explainSendError(escrow, err, "the attestation");
+  }
+  if (!receipt) throw new Error("postAttestation: no receipt");
+  let cut = -1;
+  for (const log of receipt.logs) {
+    const parsed = escrow.interface.parseLog(log);
+    if (parsed?.name === "AttestationPosted") cut = Number(parsed.args.cutBps);
+  }
+  return { txHash: receipt.hash, cutBps: cut, gasUsed: receipt.gasUsed };
+}
+
+function defaultReportPath(network: string, id: bigint, milestone: number): string {
+  return path.join("oracle-reports", network, `agreement-${id}-milestone-${milestone}.json`);
+}
+
+/** Checks a report belongs to the connected chain and escrow (and the flags, when given). */
+function checkReportTarget(loaded: LoadedReport, c: Connection, args: OracleArgs): void {
+  const r = loaded.report;
+  if (BigInt(r.chainId) !== c.chainId) {
+    throw new UserError(`--report: ${path.basename(loaded.file)} is for chain ${r.chainId}, but the network is chain ${c.chainId} (wrong network?)`);
+  }
+  if (getAddress(r.escrow) !== c.address) {
+    throw new UserError(`--report: ${path.basename(loaded.file)} is for escrow ${r.escrow}, not ${c.address}`);
+  }
+  if (args.agreement !== undefined && parseUintFlag(args.agreement, "--agreement") !== BigInt(r.agreementId)) {
+    throw new UserError(`--agreement: ${args.agreement}, but the report is for agreement ${r.agreementId}`);
+  }
+  if (args.milestone !== undefined && parseUintFlag(args.milestone, "--milestone") !== BigInt(r.milestone)) {
+    throw new UserError(`--milestone: ${args.milestone}, but the report is for milestone ${r.milestone}`);
+  }
+}
+
+function signatureRecord(c: Connection, report: Report, evidence: string, digest: string, signer: string, signature: string) {
+  return {
+    format: SIGNATURE_FORMAT,
+    chainId: c.chainId.toString(),
+    escrow: c.address,
+    agreementId: report.agreementId,
+    milestone: report.milestone,
+    values: report.values,
+    evidence,
+    digest,
+    signer,
+    signature,
+  } as const;
+}
+
+export interface AttestResult {
+  exitCode: number;
+  reportFile?: string;
+  evidence?: string;
+  values?: number[];
+  cutBps?: number;
+  signatureFile?: string;
+  txHash?: string;
+  posted: boolean;
+}
+
+/** `oracle attest`: measure, report, sign and (when this signature meets the threshold) post. */
+export async function attestCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, out: Output): Promise<AttestResult> {
+  const id = parseUintFlag(args.agreement, "--agreement");
+  const m = parseUintFlag(args.milestone, "--milestone");
+  const names = parseMetricNames(args.metrics);
+  const source = await makeSource(args);
+  const wallet = await loadOracleKey({ keystore: args.keystore });
+  const oracle = oracleIdentity(wallet, args.oracleAddress);
+  const c = await connect(hre, args.escrow);
+  const terms = await loadTerms(c.escrow, id);
+  const milestone = checkMilestone(terms, m);
+  checkMetricNames(terms, names);
+  oracleIndexOf(terms, oracle);
+  const status = Number(await c.escrow.agreementStatus(id));
+  const state = await milestoneState(c.escrow, id, milestone);
+  if (status !== 2 && state.status === 0) {
+    throw new UserError(`--agreement: agreement ${id} is ${AGREEMENT_STATUS[status]}; attestations need it Active`);
+  }
+  if (state.status === 0) checkAttestWindow(terms, milestone, await chainNow(c.provider));
+
+  const report = await measure(c, terms, milestone, names, source, oracle);
+  const file = args.out ?? defaultReportPath(hre.network.name, id, milestone);
+  if (state.status !== 0) {
+    const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
+    const evidence = evidenceOf(serializeReport(report));
+    if (posted && posted.evidence === evidence) {
+      out.info(`already attested with this report's evidence ${evidence} in tx ${posted.txHash}: nothing to do`);
+      return { exitCode: 0, evidence, values: posted.values, cutBps: posted.cutBps, txHash: posted.txHash, posted: false };
+    }
+    throw new UserError(
+      `--milestone: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}` +
+        (posted ? ` (evidence ${posted.evidence} in tx ${posted.txHash})` : "") +
+        "; nothing posted",
+    );
+  }
+
+  const { evidence } = writeReport(file, report);
+  const att: Attestation = { agreementId: id, milestone, values: report.values, evidence };
+  const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle);
+  const signatureFile = path.join(path.dirname(file), signatureFileName(id, milestone, oracle));
+  writeSignatureFile(signatureFile, signatureRecord(c, report, evidence, digest, oracle, signature));
+  out.info(`report: ${file}`);
+  out.info(`evidence: ${evidence}`);
+  out.info(`values: ${formatValues(names, report.values)}`);
+  out.info(`cut: ${report.cutBps} bps`);
+  out.info(`signature: ${signatureFile}`);
+  const base: AttestResult = { exitCode: 0, reportFile: file, evidence, values: report.values, cutBps: report.cutBps, signatureFile, posted: false };
+  if (terms.threshold > 1) {
+    out.info(
+      `posted: no (agreement ${id} needs ${terms.threshold} signatures: have the other oracles run ` +
+        `"oracle sign --report ${file}", then "oracle post --report ${file} --signatures DIR")`,
+    );
+    return base;
+  }
+  const packed = packSignatures(terms.oracles, [{ signer: oracle, signature }]);
+  const sender = relayerKey(wallet).connect(c.provider);
+  const sent = await sendAttestation(c.escrow, sender, [id, milestone, report.values, evidence, packed.signerMask, packed.signatures]);
+  out.info(`tx: ${sent.txHash}`);
+  return { ...base, txHash: sent.txHash, cutBps: sent.cutBps, posted: true };
+}
+
+/** Measures one milestone: the period's samples from `source`, the report (not yet written). */
+export async function measure(
+  c: { chainId: bigint; address: string },
+  terms: AgreementTerms,
+  milestone: number,
+  names: readonly MetricName[],
+  source: SampleSource,
+  oracle: string,
+): Promise<Report> {
+  const period = periodOf(terms, milestone);
+  const { samples, info } = await source.samplesFor(period.start, period.end);
+  return buildReport(
+    { chainId: c.chainId, escrow: c.address, agreementId: terms.id, milestone, period, oracle },
+    samples,
+    names,
+    info,
+    (values) => cutBps(terms.metrics, values),
+  );
+}
+
+function parseFromBlock(v: string | undefined): number {
+  return v === undefined ? 0 : Number(parseUintFlag(v, "--from-block"));
+}
+
+export interface VerifyResult {
+  exitCode: number;
+  ok: boolean;
+  reason?: string;
+  txHash?: string;
+}
+
+/** `oracle verify`: exit 0 when the report's keccak256 and values match the posted attestation. */
+export async function verifyCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, out: Output): Promise<VerifyResult> {
+  const id = parseUintFlag(args.agreement, "--agreement");
+  const milestone = Number(parseUintFlag(args.milestone, "--milestone"));
+  if (!args.report) throw new UserError("--report: missing");
+  const loaded = loadReport(args.report);
+  const r = loaded.report;
+  const c = await connect(hre, args.escrow);
+  const fail = (reason: string): VerifyResult => {
+    out.warn(`mismatch: ${reason}`);
+    process.exitCode = 1;
+    return { exitCode: 1, ok: false, reason };
+  };
+  if (BigInt(r.agreementId) !== id || r.milestone !== milestone) {
+    return fail(`the report is for agreement ${r.agreementId} milestone ${r.milestone}, not agreement ${id} milestone ${milestone}`);
+  }
+  if (BigInt(r.chainId) !== c.chainId) return fail(`the report is for chain ${r.chainId}, the network is chain ${c.chainId}`);
+  if (getAddress(r.escrow) !== c.address) return fail(`the report is for escrow ${r.escrow}, not ${c.address}`);
+  const terms = await loadTerms(c.escrow, id);
+  checkMilestone(terms, BigInt(milestone));
+  const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
+  if (!posted) return fail(`no attestation has been posted for agreement ${id} milestone ${milestone}`);
+  if (posted.evidence.toLowerCase() !== loaded.evidence.toLowerCase()) {
+    return fail(`the report's keccak256 is ${loaded.evidence}, the posted evidence is ${posted.evidence} (tx ${posted.txHash}): the report was changed or is another one`);
+  }
+  if (posted.values.join(",") !== r.values.join(",")) {
+    return fail(`the report's values [${r.values.join(", ")}] differ from the posted [${posted.values.join(", ")}] (tx ${posted.txHash})`);
+  }
+  out.info(`ok: keccak256 ${loaded.evidence} and values ${formatValues(reportMetricNames(r), r.values)} match the attestation in tx ${posted.txHash} (block ${posted.blockNumber}, cut ${posted.cutBps} bps)`);
+  return { exitCode: 0, ok: true, txHash: posted.txHash };
+}
+
+export interface SignResult {
+  exitCode: number;
+  signatureFile: string;
+  signer: string;
+  ownValues: number[];
+}
+
+/** `oracle sign`: co-sign another oracle's report after recomputing its values from our own samples. */
+export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, out: Output): Promise<SignResult> {
+  if (!args.report) throw new UserError("--report: missing");
+  const loaded = loadReport(args.report);
+  const tolerance = parseTolerance(args.tolerance);
+  const source = await makeSource(args);
+  const wallet = await loadOracleKey({ keystore: args.keystore });
+  const oracle = oracleIdentity(wallet, args.oracleAddress);
+  const c = await connect(hre, args.escrow);
+  checkReportTarget(loaded, c, args);
+  const r = loaded.report;
+  const id = BigInt(r.agreementId);
+  const terms = await loadTerms(c.escrow, id);
+  const milestone = checkMilestone(terms, BigInt(r.milestone));
+  const names = reportMetricNames(r);
+  checkMetricNames(terms, names, "--report metrics");
+  oracleIndexOf(terms, oracle);
+  const period = periodOf(terms, milestone);
+  if (r.period.start !== period.start || r.period.end !== period.end) {
+    throw new UserError(`--report: period [${r.period.start}, ${r.period.end}) is not milestone ${milestone}'s period [${period.start}, ${period.end})`);
+  }
+  const now = await chainNow(c.provider);
+  if (now < period.end) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is not due until ${isoTime(period.end)}`);
+  const state = await milestoneState(c.escrow, id, milestone);
+  if (state.status !== 0) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing signed`);
+  const { samples } = await source.samplesFor(period.start, period.end);
+  const own = computeMetrics(samples, names, `our samples for agreement ${id} milestone ${milestone}`);
+  const diffs = outOfTolerance(names, r.values, own.values, tolerance);
+  if (diffs.length > 0) throw new UserError(`refusing to sign: ${formatDifferences(diffs)}`);
+  const att: Attestation = { agreementId: id, milestone, values: r.values, evidence: loaded.evidence };
+  const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle);
+  const file = args.out ?? path.join(path.dirname(loaded.file), signatureFileName(id, milestone, oracle));
+  writeSignatureFile(file, signatureRecord(c, r, loaded.evidence, digest, oracle, signature));
+  out.info(`ours: ${formatValues(names, own.values)} (within tolerance of the report's ${formatValues(names, r.values)})`);
+  out.info(`signature: ${file}`);
+  return { exitCode: 0, signatureFile: file, signer: oracle, ownValues: own.values };
+}
+
+export interface PostResult {
+  exitCode: number;
+  txHash?: string;
+  signers: string[];
+  cutBps?: number;
+}
+
+/** `oracle post`: collect signature files, build the mask in oracle order, post once the threshold is met. */
+export async function postCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, out: Output): Promise<PostResult> {
+  if (!args.report) throw new UserError("--report: missing");
+  const loaded = loadReport(args.report);
+  const c = await connect(hre, args.escrow);
+  checkReportTarget(loaded, c, args);
+  const r = loaded.report;
+  const id = BigInt(r.agreementId);
+  const terms = await loadTerms(c.escrow, id);
+  const milestone = checkMilestone(terms, BigInt(r.milestone));
+  if (r.values.length !== terms.metrics.length) {
+    throw new UserError(`--report: ${r.values.length} value(s), agreement ${id} has ${terms.metrics.length} metric(s)`);
+  }
+  const sources = (args.signatures ?? path.dirname(loaded.file)).split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const digest = attestationDigest(c.domain, { agreementId: id, milestone, values: r.values, evidence: loaded.evidence });
+  const expected: Expected = { chainId: c.chainId, escrow: c.address, agreementId: id, milestone, values: r.values, evidence: loaded.evidence, digest };
+  const collected = await collectSignatures(listSignatureFiles(sources), expected, terms.oracles, c.provider);
+  for (const rej of collected.rejected) out.warn(`skipped ${rej.file}: ${rej.reason}`);
+  const signers = collected.valid.map((v) => v.signer);
+  if (collected.valid.length < terms.threshold) {
+    throw new UserError(
+      `--signatures: ${collected.valid.length} valid signature(s)${signers.length ? ` (${signers.join(", ")})` : ""}, ` +
+        `agreement ${id} needs ${terms.threshold}; nothing posted`,
+    );
+  }
+  const state = await milestoneState(c.escrow, id, milestone);
+  if (state.status !== 0) {
+    const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
+    if (posted && posted.evidence === loaded.evidence) {
+      out.info(`already attested with this report in tx ${posted.txHash}: nothing to do`);
+      return { exitCode: 0, txHash: posted.txHash, signers, cutBps: posted.cutBps };
+    }
+    throw new UserError(`--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing posted`);
+  }
+  const packed = packSignatures(terms.oracles, collected.valid);
+  const sender = relayerKey(await loadOracleKey({ keystore: args.keystore })).connect(c.provider);
+  const sent = await sendAttestation(c.escrow, sender, [id, milestone, r.values, loaded.evidence, packed.signerMask, packed.signatures]);
+  out.info(`signers: ${signers.join(", ")} (mask 0b${packed.signerMask.toString(2)})`);
+  out.info(`cut: ${sent.cutBps} bps`);
+  out.info(`tx: ${sent.txHash}`);
+  return { exitCode: 0, txHash: sent.txHash, signers, cutBps: sent.cutBps };
+}

@@ -1,0 +1,33 @@
+/**
+ * Samples and the one interface every source implements (CSV/JSON-lines files, the HTTP prober's store,
+ * a Prometheus server). A sample is one probe result: `(timestamp, ok, latencyMs)` as DESIGN.md fixes it.
+ */
+
+/** One probe result. `timestamp` in unix seconds; `latencyMs` is null for a failed probe. */
+export interface Sample {
+  timestamp: number;
+  ok: boolean;
+  latencyMs: number | null;
+}
+
+/** What a source tells about itself; copied into the report's `source` field. */
+export type SourceInfo = Record<string, string | number | boolean | string[] | null>;
+
+/** The samples of one period, plus what the source noticed while reading them (e.g. a torn last line). */
+export interface SourceSamples {
+  samples: Sample[];
+  info: SourceInfo;
+}
+
+/** A source of samples: returns every sample with `start <= timestamp < end`. */
+export interface SampleSource {
+  readonly kind: string;
+  samplesFor(start: number, end: number): Promise<SourceSamples>;
+}
+
+export const UINT32_MAX = 4_294_967_295;
+
+/** Keeps the samples of the half-open period [start, end). */
+export function inPeriod(samples: readonly Sample[], start: number, end: number): Sample[] {
+  return samples.filter((s) => s.timestamp >= start && s.timestamp < end);
+}
