@@ -13,6 +13,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { ContractTransactionResponse } from "ethers";
 import type { ISLAEscrow, MockERC1271Wallet, MockERC20Permit, SLAEscrow } from "../../typechain-types";
 import { packSignatures, readDomain, signAttestation } from "../lib/attestation";
+import { signPermit as signTokenPermit } from "../lib/permit";
+import { REFERENCE_METRICS } from "../lib/reference";
 
 const { ethers, network } = hre;
 const DAY = 86_400n;
@@ -22,24 +24,7 @@ const TOLERANCE = 0.01;
 const OUT_DIR = path.join(__dirname, "..", "..", "gas");
 
 /** Reference metrics: availability_ppm (higher is better), latency_p95_ms (lower is better). */
-const METRICS: ISLAEscrow.MetricStruct[] = [
-  {
-    higherIsBetter: true,
-    tiers: [
-      { threshold: 999_000, cutBps: 1000 },
-      { threshold: 995_000, cutBps: 2500 },
-      { threshold: 990_000, cutBps: 5000 },
-    ],
-  },
-  {
-    higherIsBetter: false,
-    tiers: [
-      { threshold: 300, cutBps: 500 },
-      { threshold: 500, cutBps: 1500 },
-      { threshold: 1000, cutBps: 3000 },
-    ],
-  },
-];
+const METRICS: ISLAEscrow.MetricStruct[] = REFERENCE_METRICS;
 
 /** The twelve months' measurements: mostly met, three breached (as a real SLA year might look). */
 const MONTHS: number[][] = [
@@ -242,21 +227,13 @@ async function main(): Promise<void> {
   const permitDeadline = clock + 3600n;
   const nonce = await token.nonces(client.address);
   const tokenDomain = { name: "Test USD", version: "1", chainId: domain.chainId, verifyingContract: tokenAddress };
-  const permitSig = ethers.Signature.from(
-    await client.signTypedData(
-      tokenDomain,
-      {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
-      { owner: client.address, spender: escrowAddress, value: total, nonce, deadline: permitDeadline },
-    ),
-  );
+  const permitSig = await signTokenPermit(client, tokenDomain, {
+    owner: client.address,
+    spender: escrowAddress,
+    value: total,
+    nonce,
+    deadline: permitDeadline,
+  });
   await token.connect(client).approve(escrowAddress, 0);
   await tick();
   record(

@@ -19,7 +19,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { type TypedDataDomain, Signature, getAddress, keccak256 } from "ethers";
+import { type TypedDataDomain, getAddress, keccak256 } from "ethers";
+import { signPermit } from "../lib/permit";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { MockERC20Permit, SLAEscrow } from "../../typechain-types";
@@ -139,16 +140,6 @@ export class DemoCheckError extends Error {
 //////////////////////////////////////////////////////////////*/
 
 const short = (hex: string): string => `${hex.slice(0, 6)}..${hex.slice(-4)}`;
-
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 
 /** The network must be in-process or a local node whose clock we may move; a local node must answer. */
 async function preflight(hre: HardhatRuntimeEnvironment): Promise<void> {
@@ -273,12 +264,10 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
 
   const deadline = BigInt(now + 3600);
   const permitDomain = await token.eip712Domain();
-  const permit = Signature.from(
-    await client.signTypedData(
-      { name: permitDomain.name, version: permitDomain.version, chainId: permitDomain.chainId, verifyingContract: permitDomain.verifyingContract },
-      PERMIT_TYPES,
-      { owner: client.address, spender: escrowAddress, value: deposit, nonce: await token.nonces(client.address), deadline },
-    ),
+  const permit = await signPermit(
+    client,
+    { name: permitDomain.name, version: permitDomain.version, chainId: permitDomain.chainId, verifyingContract: permitDomain.verifyingContract },
+    { owner: client.address, spender: escrowAddress, value: deposit, nonce: await token.nonces(client.address), deadline },
   );
   const createReceipt = await (
     await escrow.connect(client).createAgreementWithPermit(converted.terms, deadline, permit.v, permit.r, permit.s)

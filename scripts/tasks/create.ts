@@ -1,5 +1,6 @@
 /** `sla:create`: proposes and funds an agreement from a terms file. */
-import { Signature, ZeroAddress } from "ethers";
+import { ZeroAddress } from "ethers";
+import { signPermit } from "../lib/permit";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { UserError } from "../lib/escrow";
@@ -27,16 +28,6 @@ export interface CreateArgs extends EscrowArgs {
   permit: boolean;
   yes: boolean;
 }
-
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 
 /** Seconds a permit signed by `sla:create --permit` stays valid. */
 const PERMIT_LIFETIME = 3_600n;
@@ -108,15 +99,13 @@ async function createWithToken(c: SignerContext, converted: ConvertedTerms, perm
     const deadline = (await chainNow(c.hre)) + PERMIT_LIFETIME;
     say(`permit: signing ${formatAmount(total, token)} for the escrow (valid until the chain's time + 1h)`);
     const domain = await permitDomain(c, token.address);
-    const signature = Signature.from(
-      await c.signer.signTypedData(domain, PERMIT_TYPES, {
-        owner: c.signer.address,
-        spender: c.address,
-        value: total,
-        nonce,
-        deadline,
-      }),
-    );
+    const signature = await signPermit(c.signer, domain, {
+      owner: c.signer.address,
+      spender: c.address,
+      value: total,
+      nonce,
+      deadline,
+    });
     return idOf(
       await send(c, "create", "createAgreementWithPermit", [terms, deadline, signature.v, signature.r, signature.s]),
     );

@@ -8,6 +8,7 @@ import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { ContractTransactionResponse, TypedDataDomain } from "ethers";
 import type { ISLAEscrow, MockERC20Permit, SLAEscrow } from "../../typechain-types";
 import { type Attestation, packSignatures, readDomain, signAttestation } from "../../scripts/lib/attestation";
+import { REFERENCE_METRICS } from "../../scripts/lib/reference";
 
 export const DAY = 86_400;
 export const ETH = ethers.ZeroAddress;
@@ -19,24 +20,7 @@ export const Milestone = { Pending: 0n, Attested: 1n, Disputed: 2n, Settled: 3n 
 export const Settlement = { Attested: 0n, Arbitrated: 1n, ArbitrationTimedOut: 2n, Silent: 3n } as const;
 
 /** Reference metrics: availability_ppm (higher is better) and latency_p95_ms (lower is better). */
-export const METRICS: ISLAEscrow.MetricStruct[] = [
-  {
-    higherIsBetter: true,
-    tiers: [
-      { threshold: 999_000, cutBps: 1000 },
-      { threshold: 995_000, cutBps: 2500 },
-      { threshold: 990_000, cutBps: 5000 },
-    ],
-  },
-  {
-    higherIsBetter: false,
-    tiers: [
-      { threshold: 300, cutBps: 500 },
-      { threshold: 500, cutBps: 1500 },
-      { threshold: 1000, cutBps: 3000 },
-    ],
-  },
-];
+export const METRICS: ISLAEscrow.MetricStruct[] = REFERENCE_METRICS;
 
 /** Values that meet every tier, and values that breach some. */
 export const MET = [999_500, 250];

@@ -4,27 +4,15 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { type AddressLike, type BytesLike, Signature, resolveAddress } from "ethers";
+import { type AddressLike, type BytesLike, resolveAddress } from "ethers";
+import { signPermit as signTokenPermit } from "../../scripts/lib/permit";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ISLAEscrow, MockERC20Permit, SLAEscrow } from "../../typechain-types";
+import type { TermsValue } from "../../scripts/lib/terms-file";
 import { type Context, ETH } from "./fixture";
 
 /** A Terms struct with every address checksummed and every number a bigint, for deep equality. */
-export interface PlainTerms {
-  client: string;
-  vendor: string;
-  token: string;
-  arbitrator: string;
-  disputeWindow: bigint;
-  attestGrace: bigint;
-  arbitrationTimeout: bigint;
-  silentCutBps: bigint;
-  threshold: bigint;
-  startAt: bigint;
-  oracles: string[];
-  metrics: { higherIsBetter: boolean; tiers: { threshold: bigint; cutBps: bigint }[] }[];
-  milestones: { amount: bigint; dueAt: bigint }[];
-}
+export type PlainTerms = TermsValue;
 
 async function addr(a: AddressLike): Promise<string> {
   return ethers.getAddress(await resolveAddress(a));
@@ -117,20 +105,8 @@ export async function signPermit(
 ): Promise<{ v: number; r: string; s: string }> {
   const d = await token.eip712Domain();
   const domain = { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract };
-  const types = {
-    Permit: [
-      { name: "owner", type: "address" },
-      { name: "spender", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint256" },
-    ],
-  };
   const nonce = await token.nonces(owner.address);
-  const sig = Signature.from(
-    await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline }),
-  );
-  return { v: sig.v, r: sig.r, s: sig.s };
+  return signTokenPermit(owner, domain, { owner: owner.address, spender, value, nonce, deadline });
 }
 
 /** Decodes revert data recorded by a mock against the escrow's ABI and returns the error's name. */
