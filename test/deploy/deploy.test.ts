@@ -231,7 +231,7 @@ describe("deployment", function () {
     });
 
     it("answers calls: creates an agreement and reads its terms back", async function () {
-      const provider = new JsonRpcProvider(RPC, 31337, { staticNetwork: true });
+      const provider = new JsonRpcProvider(RPC, 31337, { staticNetwork: true, cacheTimeout: -1 });
       try {
         const [client, vendor, o1, o2] = await Promise.all([1, 2, 3, 4].map((i) => provider.getSigner(i)));
         const escrow = SLAEscrow__factory.connect(address, client);

@@ -185,7 +185,9 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const deployed = await cli(["deploy", "--network", "e2e"]);
     expect(deployed.code, deployed.stderr.join("\n")).to.equal(0);
     const address = JSON.parse(fs.readFileSync(path.join(dir, "deployments", "e2e", "SLAEscrow.json"), "utf8")).address as string;
-    provider = new JsonRpcProvider(`http://127.0.0.1:${rpcPort}`, undefined, { staticNetwork: true, polling: true, pollingInterval: 200 });
+    // cacheTimeout -1: ethers caches identical calls for 250 ms, which would hand two quick transactions of one
+    // account the same nonce.
+    provider = new JsonRpcProvider(`http://127.0.0.1:${rpcPort}`, undefined, { staticNetwork: true, polling: true, pollingInterval: 200, cacheTimeout: -1 });
     escrow = new Contract(address, (await hre.artifacts.readArtifact("SLAEscrow")).abi, provider);
     proxy = new Proxy(await freePort(), rpcPort);
     await proxy.start();
