@@ -375,11 +375,7 @@ export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   const wallet = await loadOracleKey({ keystore: args.keystore });
   const oracle = oracleIdentity(wallet, args.oracleAddress);
   const c = await connect(hre, args.escrow);
-  checkReportTarget(loaded, c, args);
-  const r = loaded.report;
-  const id = BigInt(r.agreementId);
-  const terms = await loadTerms(c.escrow, id);
-  const milestone = checkMilestone(terms, BigInt(r.milestone));
+  const { r, id, terms, milestone } = await reportTarget(loaded, c, args);
   const names = reportMetricNames(r);
   checkMetricNames(terms, names, "--report metrics");
   oracleIndexOf(terms, oracle);
@@ -404,6 +400,16 @@ export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   return { exitCode: 0, signatureFile: file, signer: oracle, ownValues: own.values };
 }
 
+/** Checks that a loaded report is for this chain and escrow, and reads its agreement's terms and milestone. */
+async function reportTarget(loaded: LoadedReport, c: Connection, args: OracleArgs) {
+  checkReportTarget(loaded, c, args);
+  const r = loaded.report;
+  const id = BigInt(r.agreementId);
+  const terms = await loadTerms(c.escrow, id);
+  const milestone = checkMilestone(terms, BigInt(r.milestone));
+  return { r, id, terms, milestone };
+}
+
 export interface PostResult {
   exitCode: number;
   txHash?: string;
@@ -416,11 +422,7 @@ export async function postCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   if (!args.report) throw new UserError("--report: missing");
   const loaded = loadReport(args.report);
   const c = await connect(hre, args.escrow);
-  checkReportTarget(loaded, c, args);
-  const r = loaded.report;
-  const id = BigInt(r.agreementId);
-  const terms = await loadTerms(c.escrow, id);
-  const milestone = checkMilestone(terms, BigInt(r.milestone));
+  const { r, id, terms, milestone } = await reportTarget(loaded, c, args);
   if (r.values.length !== terms.metrics.length) {
     throw new UserError(`--report: ${r.values.length} value(s), agreement ${id} has ${terms.metrics.length} metric(s)`);
   }
