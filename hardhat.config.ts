@@ -32,16 +32,34 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
 // variables are read and checked only when it is the selected network; deploy/verify checks are registered too.
 const deployment = deploymentConfig();
 
+/**
+ * SLA_FAST_COMPILE=1 (mutation testing, scripts/mutation): the legacy pipeline without the optimizer and without
+ * the metadata hash. Same source semantics, compiled several times faster, and byte-identical output for
+ * equivalent sources (the runner compares bytecode to find mutants the compiler proves equivalent). Never for
+ * deployment: the code is larger (the in-process network lifts the size limit) and dearer in gas.
+ */
+const FAST_COMPILE = process.env.SLA_FAST_COMPILE === "1";
+if (FAST_COMPILE) {
+  deployment.networks.hardhat = { ...deployment.networks.hardhat, allowUnlimitedContractSize: true };
+}
+
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
-    settings: {
-      // Cancun: transient storage for the reentrancy lock and mcopy (used by OpenZeppelin 5.7).
-      evmVersion: "cancun",
-      optimizer: { enabled: true, runs: 1_000 },
-      // The IR pipeline: about 4k gas less per attestation and 30k less per creation than the legacy one.
-      viaIR: true,
-    },
+    settings: FAST_COMPILE
+      ? {
+          evmVersion: "cancun",
+          optimizer: { enabled: false },
+          viaIR: false,
+          metadata: { bytecodeHash: "none", appendCBOR: false },
+        }
+      : {
+          // Cancun: transient storage for the reentrancy lock and mcopy (used by OpenZeppelin 5.7).
+          evmVersion: "cancun",
+          optimizer: { enabled: true, runs: 1_000 },
+          // The IR pipeline: about 4k gas less per attestation and 30k less per creation than the legacy one.
+          viaIR: true,
+        },
   },
   namedAccounts: deployment.namedAccounts,
   networks: deployment.networks,

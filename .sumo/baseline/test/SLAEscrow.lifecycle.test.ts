@@ -1,0 +1,557 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import type { ISLAEscrow } from "../typechain-types";
+import {
+  Agreement,
+  BREACHED,
+  type Context,
+  DAY,
+  ETH,
+  MET,
+  Milestone,
+  Settlement,
+  UNIT,
+  attestAt,
+  create,
+  createActive,
+  makeTerms,
+  setup,
+  totalOf,
+} from "./helpers/fixture";
+import { expectNothingChanged, milestoneOf, plainTerms } from "./helpers/lifecycle";
+import { cutBps, split } from "../scripts/lib/penalty";
+
+const REFUNDED = [Milestone.Settled, 10_000n, 0n, 0n];
+
+function dueAt(terms: ISLAEscrow.TermsStruct, i: number): bigint {
+  return BigInt(terms.milestones[i].dueAt);
+}
+
+function graceEnd(terms: ISLAEscrow.TermsStruct, i: number): bigint {
+  return dueAt(terms, i) + BigInt(terms.attestGrace);
+}
+
+/** Creates a Proposed agreement (ETH unless `overrides` say otherwise) and returns its terms and id. */
+async function proposed(
+  ctx: Context,
+  overrides: Partial<ISLAEscrow.TermsStruct> = {},
+): Promise<{ terms: ISLAEscrow.TermsStruct; id: bigint }> {
+  const terms = await makeTerms(ctx, overrides);
+  return { terms, id: await create(ctx, terms) };
+}
+
+/** Creates an Active agreement and returns its terms and id. */
+async function active(
+  ctx: Context,
+  overrides: Partial<ISLAEscrow.TermsStruct> = {},
+): Promise<{ terms: ISLAEscrow.TermsStruct; id: bigint }> {
+  const terms = await makeTerms(ctx, overrides);
+  return { terms, id: await createActive(ctx, terms) };
+}
+
+/** Creates an Active one-milestone agreement without arbitrator and settles its only milestone (Closed). */
+async function closedBySettlement(ctx: Context): Promise<{ terms: ISLAEscrow.TermsStruct; id: bigint }> {
+  const now = BigInt(await time.latest());
+  const { terms, id } = await active(ctx, {
+    arbitrator: ETH,
+    milestones: [{ amount: 1000n * UNIT, dueAt: now + 30n * BigInt(DAY) }],
+  });
+  await attestAt(ctx, terms, id, 0, MET);
+  await ctx.escrow.settle(id, 0);
+  expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+  return { terms, id };
+}
+
+describe("accept", function () {
+  context("when the vendor accepts a Proposed agreement", function () {
+    it("should emit AgreementAccepted(id) and make the agreement Active", async function () {
+      const ctx = await setup();
+      const { id } = await proposed(ctx);
+      await expect(ctx.escrow.connect(ctx.vendor).accept(id)).to.emit(ctx.escrow, "AgreementAccepted").withArgs(id);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+    });
+
+    it("should move no funds and leave every milestone Pending", async function () {
+      const ctx = await setup();
+      const { id } = await proposed(ctx);
+      await expect(ctx.escrow.connect(ctx.vendor).accept(id)).to.changeEtherBalances(
+        [ctx.escrow, ctx.client, ctx.vendor],
+        [0n, 0n, 0n],
+      );
+      for (let i = 0; i < 3; i++) {
+        expect(await milestoneOf(ctx.escrow, id, i)).to.deep.equal([Milestone.Pending, 0n, 0n, 0n]);
+      }
+    });
+  });
+
+  context("when someone other than the vendor accepts", function () {
+    for (const who of ["client", "arbitrator", "stranger"] as const) {
+      it(`should revert with NotVendor(caller) for the ${who}`, async function () {
+        const ctx = await setup();
+        const { id } = await proposed(ctx);
+        const caller = ctx[who];
+        await expectNothingChanged(ctx, async () => {
+          await expect(ctx.escrow.connect(caller).accept(id))
+            .to.be.revertedWithCustomError(ctx.escrow, "NotVendor")
+            .withArgs(caller.address);
+        });
+        expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+      });
+    }
+  });
+
+  context("when the agreement is already Active", function () {
+    it("should revert with AgreementNotProposed(id, Active)", async function () {
+      const ctx = await setup();
+      const { id } = await active(ctx);
+      await expect(ctx.escrow.connect(ctx.vendor).accept(id))
+        .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotProposed")
+        .withArgs(id, Agreement.Active);
+    });
+  });
+
+  context("when the agreement was cancelled (Closed)", function () {
+    it("should revert with AgreementNotProposed(id, Closed)", async function () {
+      const ctx = await setup();
+      const { id } = await proposed(ctx);
+      await ctx.escrow.connect(ctx.client).cancel(id);
+      await expect(ctx.escrow.connect(ctx.vendor).accept(id))
+        .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotProposed")
+        .withArgs(id, Agreement.Closed);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+    });
+  });
+
+  context("when the agreement does not exist", function () {
+    it("should revert with AgreementNotFound(id) for an unknown id", async function () {
+      const ctx = await setup();
+      await proposed(ctx);
+      await expect(ctx.escrow.connect(ctx.vendor).accept(2n))
+        .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotFound")
+        .withArgs(2n);
+    });
+
+    it("should revert with AgreementNotFound(0) for id 0", async function () {
+      const ctx = await setup();
+      await expect(ctx.escrow.connect(ctx.vendor).accept(0n))
+        .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotFound")
+        .withArgs(0n);
+    });
+  });
+
+  context("when the acceptance deadline dueAt[0] + attestGrace is reached exactly", function () {
+    it("should still accept", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx);
+      await time.setNextBlockTimestamp(graceEnd(terms, 0));
+      await expect(ctx.escrow.connect(ctx.vendor).accept(id)).to.emit(ctx.escrow, "AgreementAccepted").withArgs(id);
+      expect(BigInt(await time.latest())).to.equal(graceEnd(terms, 0));
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+    });
+  });
+
+  context("when the acceptance deadline passed by one second", function () {
+    it("should revert with AcceptanceWindowClosed(deadline)", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx);
+      await time.setNextBlockTimestamp(graceEnd(terms, 0) + 1n);
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.vendor).accept(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "AcceptanceWindowClosed")
+          .withArgs(graceEnd(terms, 0));
+      });
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+    });
+  });
+});
+
+describe("cancel", function () {
+  context("when the client cancels a Proposed ETH agreement", function () {
+    it("should emit AgreementCancelled(id, deposit) and credit the whole deposit to the client", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx);
+      const total = totalOf(terms);
+      const tx = ctx.escrow.connect(ctx.client).cancel(id);
+      await expect(tx).to.emit(ctx.escrow, "AgreementCancelled").withArgs(id, total);
+      await expect(tx).to.changeEtherBalances([ctx.escrow, ctx.client], [0n, 0n]);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(total);
+      expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(0n);
+    });
+
+    it("should settle every milestone with cut 10000 and close the agreement", async function () {
+      const ctx = await setup();
+      const { id } = await proposed(ctx);
+      await ctx.escrow.connect(ctx.client).cancel(id);
+      for (let i = 0; i < 3; i++) expect(await milestoneOf(ctx.escrow, id, i)).to.deep.equal(REFUNDED);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+    });
+  });
+
+  context("when the client cancels a Proposed token agreement", function () {
+    it("should credit the whole deposit in the token and move no tokens", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx, { token: ctx.tokenAddress });
+      const total = totalOf(terms);
+      const tx = ctx.escrow.connect(ctx.client).cancel(id);
+      await expect(tx).to.emit(ctx.escrow, "AgreementCancelled").withArgs(id, total);
+      await expect(tx).to.changeTokenBalances(ctx.token, [ctx.escrow, ctx.client], [0n, 0n]);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ctx.tokenAddress)).to.equal(total);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(0n);
+    });
+  });
+
+  context("when someone other than the client cancels", function () {
+    for (const who of ["vendor", "arbitrator", "stranger"] as const) {
+      it(`should revert with NotClient(caller) for the ${who}`, async function () {
+        const ctx = await setup();
+        const { id } = await proposed(ctx);
+        const caller = ctx[who];
+        await expectNothingChanged(ctx, async () => {
+          await expect(ctx.escrow.connect(caller).cancel(id))
+            .to.be.revertedWithCustomError(ctx.escrow, "NotClient")
+            .withArgs(caller.address);
+        });
+        expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+      });
+    }
+  });
+
+  context("when the agreement is Active", function () {
+    it("should revert with AgreementNotProposed(id, Active)", async function () {
+      const ctx = await setup();
+      const { id } = await active(ctx);
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.client).cancel(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotProposed")
+          .withArgs(id, Agreement.Active);
+      });
+    });
+  });
+
+  context("when the agreement was already cancelled", function () {
+    it("should revert with AgreementNotProposed(id, Closed)", async function () {
+      const ctx = await setup();
+      const { id } = await proposed(ctx);
+      await ctx.escrow.connect(ctx.client).cancel(id);
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.client).cancel(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotProposed")
+          .withArgs(id, Agreement.Closed);
+      });
+    });
+  });
+
+  context("when every milestone was already settled while Proposed (Closed)", function () {
+    // DESIGN.md: cancel only "while Proposed"; agreementStatus reads Closed here, so cancel must be refused.
+    it("should revert with AgreementNotProposed(id, Closed)", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx);
+      await time.increaseTo(graceEnd(terms, 2) + 1n);
+      for (let i = 0; i < 3; i++) await ctx.escrow.settle(id, i);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.client).cancel(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotProposed")
+          .withArgs(id, Agreement.Closed);
+      });
+    });
+  });
+
+  context("when the agreement does not exist", function () {
+    it("should revert with AgreementNotFound(id)", async function () {
+      const ctx = await setup();
+      await expect(ctx.escrow.connect(ctx.client).cancel(7n))
+        .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotFound")
+        .withArgs(7n);
+    });
+  });
+
+  context("when some milestones were already refunded by settle while Proposed", function () {
+    it("should settle them silently with cut 10000 (whatever silentCutBps says) and cancel only the rest", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx, { silentCutBps: 2500 });
+      const amount = 1000n * UNIT;
+      await time.increaseTo(graceEnd(terms, 1) + 1n);
+      for (const i of [0, 1]) {
+        await expect(ctx.escrow.connect(ctx.relayer).settle(id, i))
+          .to.emit(ctx.escrow, "MilestoneSettled")
+          .withArgs(id, i, Settlement.Silent, 10_000n, 0n, amount);
+      }
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(2n * amount);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+      await expect(ctx.escrow.connect(ctx.client).cancel(id))
+        .to.emit(ctx.escrow, "AgreementCancelled")
+        .withArgs(id, amount);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(totalOf(terms));
+      expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(0n);
+      for (let i = 0; i < 3; i++) expect(await milestoneOf(ctx.escrow, id, i)).to.deep.equal(REFUNDED);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+    });
+  });
+
+  context("when a milestone is settled after cancel", function () {
+    it("should revert with MilestoneAlreadySettled(id, i) for every milestone", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx);
+      await ctx.escrow.connect(ctx.client).cancel(id);
+      await time.increaseTo(graceEnd(terms, 2) + 1n);
+      for (let i = 0; i < 3; i++) {
+        await expectNothingChanged(ctx, async () => {
+          await expect(ctx.escrow.connect(ctx.relayer).settle(id, i))
+            .to.be.revertedWithCustomError(ctx.escrow, "MilestoneAlreadySettled")
+            .withArgs(id, i);
+        });
+      }
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(totalOf(terms));
+    });
+  });
+});
+
+describe("terminate", function () {
+  context("when the first party asks", function () {
+    it("should emit TerminationRequested(id, client) only and change nothing else", async function () {
+      const ctx = await setup();
+      const { id } = await active(ctx);
+      const tx = ctx.escrow.connect(ctx.client).terminate(id);
+      await expect(tx).to.emit(ctx.escrow, "TerminationRequested").withArgs(id, ctx.client.address);
+      await expect(tx).not.to.emit(ctx.escrow, "AgreementTerminated");
+      await expect(tx).to.changeEtherBalances([ctx.escrow, ctx.client], [0n, 0n]);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(0n);
+      for (let i = 0; i < 3; i++) {
+        expect(await milestoneOf(ctx.escrow, id, i)).to.deep.equal([Milestone.Pending, 0n, 0n, 0n]);
+      }
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+    });
+
+    it("should emit TerminationRequested(id, vendor) only when the vendor asks first", async function () {
+      const ctx = await setup();
+      const { id } = await active(ctx);
+      const tx = ctx.escrow.connect(ctx.vendor).terminate(id);
+      await expect(tx).to.emit(ctx.escrow, "TerminationRequested").withArgs(id, ctx.vendor.address);
+      await expect(tx).not.to.emit(ctx.escrow, "AgreementTerminated");
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+    });
+  });
+
+  context("when both parties asked before any milestone was due", function () {
+    it("should refund every milestone, emit AgreementTerminated(id, total, 0b111) and close the agreement", async function () {
+      const ctx = await setup();
+      const { terms, id } = await active(ctx);
+      await ctx.escrow.connect(ctx.vendor).terminate(id);
+      const tx = ctx.escrow.connect(ctx.client).terminate(id);
+      await expect(tx)
+        .to.emit(ctx.escrow, "TerminationRequested")
+        .withArgs(id, ctx.client.address)
+        .and.to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, totalOf(terms), 0b111n);
+      await expect(tx).to.changeEtherBalances([ctx.escrow, ctx.client], [0n, 0n]);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(totalOf(terms));
+      for (let i = 0; i < 3; i++) expect(await milestoneOf(ctx.escrow, id, i)).to.deep.equal(REFUNDED);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+    });
+  });
+
+  context("when both parties asked with one milestone attested, one due and one not yet due", function () {
+    it("should refund only the milestone not yet due (mask 0b100)", async function () {
+      const ctx = await setup();
+      const { terms, id } = await active(ctx);
+      await attestAt(ctx, terms, id, 0, MET);
+      await time.setNextBlockTimestamp(dueAt(terms, 1) + 1n);
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      const tx = ctx.escrow.connect(ctx.vendor).terminate(id);
+      await expect(tx)
+        .to.emit(ctx.escrow, "TerminationRequested")
+        .withArgs(id, ctx.vendor.address)
+        .and.to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, 1000n * UNIT, 0b100n);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(1000n * UNIT);
+      expect(await milestoneOf(ctx.escrow, id, 0)).to.deep.equal([Milestone.Attested, 0n, dueAt(terms, 0), 0n]);
+      expect(await milestoneOf(ctx.escrow, id, 1)).to.deep.equal([Milestone.Pending, 0n, 0n, 0n]);
+      expect(await milestoneOf(ctx.escrow, id, 2)).to.deep.equal(REFUNDED);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+    });
+
+    it("should let the remaining milestones attest and settle normally and then close the agreement", async function () {
+      const ctx = await setup();
+      const { terms, id } = await active(ctx);
+      const amount = 1000n * UNIT;
+      await attestAt(ctx, terms, id, 0, MET);
+      await time.setNextBlockTimestamp(dueAt(terms, 1) + 1n);
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      await ctx.escrow.connect(ctx.vendor).terminate(id);
+
+      // milestone 0: attested before termination, its dispute window is long over
+      await expect(ctx.escrow.connect(ctx.relayer).settle(id, 0))
+        .to.emit(ctx.escrow, "MilestoneSettled")
+        .withArgs(id, 0, Settlement.Attested, 0, amount, 0);
+
+      // milestone 1: due, still within its attestation grace
+      const cut = cutBps((await plainTerms(terms)).metrics, BREACHED);
+      const { toVendor, toClient } = split(amount, cut);
+      await expect(attestAt(ctx, terms, id, 1, BREACHED, 60))
+        .to.emit(ctx.escrow, "AttestationPosted")
+        .withArgs(id, 1, cut, BREACHED, ethers.id(`report ${id}/1`), 0b011n);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+      await time.increase(BigInt(terms.disputeWindow));
+      await expect(ctx.escrow.connect(ctx.relayer).settle(id, 1))
+        .to.emit(ctx.escrow, "MilestoneSettled")
+        .withArgs(id, 1, Settlement.Attested, cut, toVendor, toClient);
+
+      // milestone 2 was refunded by the termination
+      await expect(ctx.escrow.connect(ctx.relayer).settle(id, 2))
+        .to.be.revertedWithCustomError(ctx.escrow, "MilestoneAlreadySettled")
+        .withArgs(id, 2);
+
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+      expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(amount + toVendor);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(amount + toClient);
+    });
+  });
+
+  context("when a milestone's dueAt equals the terminating block's timestamp", function () {
+    it("should not refund it (it is due), only the later one (mask 0b100)", async function () {
+      const ctx = await setup();
+      const { terms, id } = await active(ctx);
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      await time.setNextBlockTimestamp(dueAt(terms, 1));
+      await expect(ctx.escrow.connect(ctx.vendor).terminate(id))
+        .to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, 1000n * UNIT, 0b100n);
+      expect(BigInt(await time.latest())).to.equal(dueAt(terms, 1));
+      expect(await milestoneOf(ctx.escrow, id, 1)).to.deep.equal([Milestone.Pending, 0n, 0n, 0n]);
+      expect(await milestoneOf(ctx.escrow, id, 2)).to.deep.equal(REFUNDED);
+    });
+  });
+
+  context("when a milestone's dueAt is one second after the terminating block's timestamp", function () {
+    it("should refund it together with the later one (mask 0b110)", async function () {
+      const ctx = await setup();
+      const { terms, id } = await active(ctx);
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      await time.setNextBlockTimestamp(dueAt(terms, 1) - 1n);
+      await expect(ctx.escrow.connect(ctx.vendor).terminate(id))
+        .to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, 2000n * UNIT, 0b110n);
+      expect(await milestoneOf(ctx.escrow, id, 0)).to.deep.equal([Milestone.Pending, 0n, 0n, 0n]);
+      expect(await milestoneOf(ctx.escrow, id, 1)).to.deep.equal(REFUNDED);
+      expect(await milestoneOf(ctx.escrow, id, 2)).to.deep.equal(REFUNDED);
+    });
+  });
+
+  context("when the agreement is in a token", function () {
+    it("should credit the refund in the token and move no tokens", async function () {
+      const ctx = await setup();
+      const { terms, id } = await active(ctx, { token: ctx.tokenAddress });
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      const tx = ctx.escrow.connect(ctx.vendor).terminate(id);
+      await expect(tx).to.emit(ctx.escrow, "AgreementTerminated").withArgs(id, totalOf(terms), 0b111n);
+      await expect(tx).to.changeTokenBalances(ctx.token, [ctx.escrow, ctx.client], [0n, 0n]);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ctx.tokenAddress)).to.equal(totalOf(terms));
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(0n);
+    });
+  });
+
+  context("when a party asks twice", function () {
+    it("should revert with TerminationAlreadyRequested(id, client) for the client", async function () {
+      const ctx = await setup();
+      const { id } = await active(ctx);
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.client).terminate(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "TerminationAlreadyRequested")
+          .withArgs(id, ctx.client.address);
+      });
+    });
+
+    it("should revert with TerminationAlreadyRequested(id, vendor) for the vendor", async function () {
+      const ctx = await setup();
+      const { id } = await active(ctx);
+      await ctx.escrow.connect(ctx.vendor).terminate(id);
+      await expect(ctx.escrow.connect(ctx.vendor).terminate(id))
+        .to.be.revertedWithCustomError(ctx.escrow, "TerminationAlreadyRequested")
+        .withArgs(id, ctx.vendor.address);
+    });
+
+    it("should revert with TerminationAlreadyRequested after the termination took effect", async function () {
+      const ctx = await setup();
+      const { terms, id } = await active(ctx);
+      await time.setNextBlockTimestamp(dueAt(terms, 1));
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      await ctx.escrow.connect(ctx.vendor).terminate(id);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+      await expect(ctx.escrow.connect(ctx.client).terminate(id))
+        .to.be.revertedWithCustomError(ctx.escrow, "TerminationAlreadyRequested")
+        .withArgs(id, ctx.client.address);
+    });
+  });
+
+  context("when someone other than the client or the vendor asks", function () {
+    for (const who of ["arbitrator", "relayer", "stranger"] as const) {
+      it(`should revert with NotParty(caller) for the ${who}`, async function () {
+        const ctx = await setup();
+        const { id } = await active(ctx);
+        const caller = ctx[who];
+        await expectNothingChanged(ctx, async () => {
+          await expect(ctx.escrow.connect(caller).terminate(id))
+            .to.be.revertedWithCustomError(ctx.escrow, "NotParty")
+            .withArgs(caller.address);
+        });
+      });
+    }
+  });
+
+  context("when the agreement is Proposed", function () {
+    it("should revert with AgreementNotActive(id, Proposed)", async function () {
+      const ctx = await setup();
+      const { id } = await proposed(ctx);
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.client).terminate(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotActive")
+          .withArgs(id, Agreement.Proposed);
+      });
+    });
+  });
+
+  context("when every milestone is settled (Closed)", function () {
+    it("should revert with AgreementNotActive(id, Closed)", async function () {
+      const ctx = await setup();
+      const { id } = await closedBySettlement(ctx);
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.client).terminate(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotActive")
+          .withArgs(id, Agreement.Closed);
+      });
+    });
+
+    it("should revert with AgreementNotActive(id, Closed) after a full termination", async function () {
+      const ctx = await setup();
+      const { id } = await active(ctx);
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      await ctx.escrow.connect(ctx.vendor).terminate(id);
+      await expect(ctx.escrow.connect(ctx.vendor).terminate(id))
+        .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotActive")
+        .withArgs(id, Agreement.Closed);
+    });
+  });
+
+  context("when the agreement was cancelled", function () {
+    it("should revert with AgreementNotActive(id, Closed)", async function () {
+      const ctx = await setup();
+      const { id } = await proposed(ctx);
+      await ctx.escrow.connect(ctx.client).cancel(id);
+      await expect(ctx.escrow.connect(ctx.client).terminate(id))
+        .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotActive")
+        .withArgs(id, Agreement.Closed);
+    });
+  });
+
+  context("when the agreement does not exist", function () {
+    it("should revert with AgreementNotFound(id)", async function () {
+      const ctx = await setup();
+      await expect(ctx.escrow.connect(ctx.client).terminate(5n))
+        .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotFound")
+        .withArgs(5n);
+    });
+  });
+});

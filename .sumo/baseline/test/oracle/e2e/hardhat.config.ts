@@ -1,0 +1,24 @@
+/**
+ * The project's Hardhat config plus one network, `e2e`, at E2E_RPC_URL (a `hardhat node` the end-to-end test
+ * starts on a free port), with hardhat-deploy's deployments kept in E2E_DEPLOYMENTS (a temp folder), so the
+ * test never touches deployments/ nor needs port 8545. Used as `--config test/oracle/e2e/hardhat.config.ts`.
+ */
+import os from "node:os";
+import path from "node:path";
+import type { HardhatUserConfig } from "hardhat/types";
+import base from "../../../hardhat.config";
+
+const config: HardhatUserConfig = {
+  ...base,
+  paths: {
+    ...base.paths,
+    root: path.resolve(__dirname, "../../.."),
+    deployments: process.env.E2E_DEPLOYMENTS ?? path.join(os.tmpdir(), "sla-escrow-e2e-deployments"),
+  } as HardhatUserConfig["paths"],
+  networks: {
+    ...base.networks,
+    e2e: { url: process.env.E2E_RPC_URL ?? "http://127.0.0.1:8545", timeout: 4_000 },
+  },
+};
+
+export default config;
