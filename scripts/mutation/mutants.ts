@@ -19,6 +19,8 @@ export interface Mutant {
   startLine: number;
   original: string;
   replace: string;
+  /** The function (or modifier) the mutated code is in: "Contract.name"; "Contract" outside any function. */
+  scope: string;
 }
 
 interface SumoMutation {
@@ -131,6 +133,7 @@ export function generateMutants(root: string, files: readonly string[]): { mutan
     const source = readFileSync(path.join(root, file), "utf8");
     const ast = parser.parse(source, { range: true, loc: true });
     const visit = (visitor: object): void => parser.visit(ast, visitor);
+    const scopes = functionRanges(visit);
     for (const operator of operators) {
       let generated: SumoMutation[];
       try {
@@ -151,11 +154,45 @@ export function generateMutants(root: string, files: readonly string[]): { mutan
           startLine: m.startLine,
           original: m.original,
           replace: m.replace,
+          scope: scopeOf(scopes, m.start),
         });
       }
     }
   }
   return { mutants, failures };
+}
+
+interface Scope {
+  name: string;
+  start: number;
+  end: number;
+}
+interface RangedNode {
+  name?: string | null;
+  range?: [number, number];
+  isConstructor?: boolean;
+}
+
+/** Every contract, library, function and modifier with its source range. */
+function functionRanges(visit: (visitor: object) => void): { contracts: Scope[]; functions: Scope[] } {
+  const contracts: Scope[] = [];
+  const functions: Scope[] = [];
+  const add = (list: Scope[], node: RangedNode, fallback: string): void => {
+    if (node.range !== undefined) list.push({ name: node.name ?? fallback, start: node.range[0], end: node.range[1] });
+  };
+  visit({
+    ContractDefinition: (node: RangedNode) => add(contracts, node, "?"),
+    FunctionDefinition: (node: RangedNode) => add(functions, node, node.isConstructor === true ? "constructor" : "fallback"),
+    ModifierDefinition: (node: RangedNode) => add(functions, node, "?"),
+  });
+  return { contracts, functions };
+}
+
+function scopeOf(scopes: { contracts: Scope[]; functions: Scope[] }, offset: number): string {
+  const inside = (s: Scope): boolean => s.start <= offset && offset <= s.end;
+  const contract = scopes.contracts.find(inside)?.name ?? "?";
+  const fn = scopes.functions.find(inside);
+  return fn === undefined ? contract : `${contract}.${fn.name}`;
 }
 
 /** The mutated source. */

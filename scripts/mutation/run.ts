@@ -57,7 +57,7 @@ const TEST_FILES = [
 /** Fixed seeds and sizes for the random tests, so a mutant's result can be reproduced. */
 const TEST_ENV = {
   SLA_FAST_COMPILE: "1",
-  INVARIANT_RUNS: "200",
+  INVARIANT_RUNS: "100",
   INVARIANT_SEED: "20261123",
   DIFF_RUNS: "200",
   DIFF_CASES: "2000",
@@ -327,6 +327,38 @@ async function main(): Promise<void> {
     writeResults(results, all, failures);
   };
 
+  // Test order per mutant: mocha stops at the first failure, so the file that killed the last mutants of the same
+  // function (then of the same file) runs first, then the files that call the function by name, then the rest.
+  queue.sort((a, b) => a.file.localeCompare(b.file) || a.start - b.start);
+  const killers = new Map<string, string[]>(); // scope or file -> test files that killed mutants there, latest first
+  const calls = new Map(testFiles.map((f) => [f, read(f)]));
+  const learn = (key: string, testFile: string): void => {
+    killers.set(key, [testFile, ...(killers.get(key) ?? []).filter((f) => f !== testFile)].slice(0, 3));
+  };
+  const orderFor = (m: Mutant): string[] => {
+    const fn = m.scope.split(".")[1] ?? "";
+    const byName = fn === "" ? [] : [...testFiles]
+      .map((f) => ({ f, n: (calls.get(f)?.match(new RegExp(`\\.${fn}\\(`, "g")) ?? []).length }))
+      .filter((x) => x.n > 0)
+      .sort((a, b) => b.n - a.n)
+      .map((x) => x.f);
+    return [...new Set([...(killers.get(m.scope) ?? []), ...(killers.get(m.file) ?? []), ...byName, ...testFiles])];
+  };
+  const killerFile = (output: string, order: string[]): string | undefined => {
+    // mocha prints each file's suites in order; the failing file is the last one whose top-level title appeared
+    const failing = output.indexOf(" failing");
+    const head = failing < 0 ? output : output.slice(0, failing);
+    let best: string | undefined;
+    let at = -1;
+    for (const f of order) {
+      for (const [, title] of (calls.get(f) ?? "").matchAll(/^describe\(\s*["'`]([^"'`]+)["'`]/gm)) {
+        const i = head.lastIndexOf(`\n  ${title}\n`);
+        if (i > at) [at, best] = [i, f];
+      }
+    }
+    return best;
+  };
+
   let next = 0;
   const worker = async (dir: string): Promise<void> => {
     const dirtyArtifacts = new Set<string>();
@@ -364,11 +396,19 @@ async function main(): Promise<void> {
       }
       fingerprints.set(fingerprint, m.id);
       installArtifacts(dir, original, built.build, changed, dirtyArtifacts);
-      const run = await runTests(dir, testFiles, timeoutMs);
+      const order = orderFor(m);
+      const run = await runTests(dir, order, timeoutMs);
       const seconds = (Date.now() - t) / 1000;
       if (run.timedOut) record({ ...base, status: "timedout", detail: `no result within ${timeoutMs / 1000}s`, seconds });
       else if (run.code === 0) record({ ...base, status: "live", seconds });
-      else record({ ...base, status: "killed", detail: firstFailure(run.output) ?? `exit code ${run.code}`, seconds });
+      else {
+        const killer = killerFile(run.output, order);
+        if (killer !== undefined) {
+          learn(m.scope, killer);
+          learn(m.file, killer);
+        }
+        record({ ...base, status: "killed", detail: firstFailure(run.output) ?? `exit code ${run.code}`, seconds });
+      }
     }
     installArtifacts(dir, original, undefined, [], dirtyArtifacts);
   };
