@@ -4,7 +4,10 @@
  * against the in-process Hardhat network, each from the same snapshot. After every step, for ETH and the test
  * token: the escrow's balance == the unsettled milestone amounts + every credited balance (+ the ETH force-sent);
  * no settled milestone changes again; every settlement pays exactly its amount (split as scripts/lib/penalty.ts
- * splits it); and the chain equals a TypeScript mirror of the escrow (see helpers/invariant.ts).
+ * splits it); and the chain equals a TypeScript mirror of the escrow (see helpers/invariant.ts). After the last
+ * operation, every agreement must reach Closed by timed actions alone (every deadline passes, a relayer settles
+ * each open milestone: no oracle, no arbitrator), after which every party withdraws and the escrow holds nothing
+ * but force-sent ETH.
  *
  * INVARIANT_RUNS  number of sequences (default 200; e.g. 10000 for a deep run)
  * INVARIANT_SEED  fast-check seed (default random; always printed, and printed again on failure)
@@ -61,6 +64,7 @@ describe("invariant: escrow accounting under random operation sequences", functi
             await runner.step(op);
             await runner.check();
           }
+          await runner.windDown();
         } finally {
           if (VERBOSE) console.log(`      --- sequence ${runs}\n${runner.transcript().replace(/^/gm, "      ")}`);
         }

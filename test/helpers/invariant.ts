@@ -1073,6 +1073,49 @@ export class Runner {
    * amounts plus the credited balances (plus what was force-sent, for ETH); settled milestones never change;
    * every milestone, agreement status and balance equals the model's.
    */
+  /**
+   * No stuck funds: from whatever state the sequence left, every agreement reaches Closed by timed actions alone.
+   * The clock passes every deadline (attestation grace, dispute window, arbitration time-out) and the relayer - not
+   * a party, an oracle or the arbitrator - settles each open milestone, which the rules must accept; then every
+   * agreement reads Closed, everyone withdraws what it was credited, and the escrow keeps only force-sent ETH.
+   */
+  async windDown(): Promise<void> {
+    this.log.push("wind down: past every deadline, the relayer settles each open milestone, everyone withdraws");
+    let end = this.clock;
+    for (const a of this.agreements) {
+      for (const m of a.milestones) {
+        for (const t of [m.dueAt + a.attestGrace + 1n, m.attestedAt + a.disputeWindow, m.disputedAt + a.arbitrationTimeout]) {
+          if (t > end) end = t;
+        }
+      }
+    }
+    this.clock = end;
+    for (const a of this.agreements) {
+      if (a.state === "cancelled") continue; // Closed already: the deposit went back to the client
+      for (let i = 0; i < a.milestones.length; i++) {
+        if (a.milestones[i].status === SETTLED) continue;
+        // step() checks that the rules allow it (they must, past every deadline) and that it succeeded
+        await this.step(readable({ kind: "settle", ref: { pick: 0, smart: false }, at: null }), { a, i });
+        await this.check();
+      }
+      this.expect(derivedStatus(a) === 3n, `agreement ${a.id} is not Closed after every deadline passed`);
+    }
+    const { ctx } = this.env;
+    const escrow = ctx.escrowAddress;
+    for (const account of this.accounts) {
+      for (const token of [ETH, ctx.tokenAddress]) {
+        if (this.balance(account, token) === 0n) continue;
+        this.log.push(`  withdraw(${account}, ${token === ETH ? "ETH" : "TOKEN"})`);
+        const result = await this.send(account, escrow, this.iface.encodeFunctionData("withdraw", [token, account]));
+        this.expect(!("revert" in result), `withdraw of a credited balance reverted: ${"revert" in result ? result.revert : ""}`);
+        if ("events" in result) for (const ev of result.events) this.apply(ev, result.ts, account, {});
+        await this.check();
+      }
+    }
+    const [eth, tokens] = await Promise.all([this.provider.getBalance(escrow), ctx.token.balanceOf(escrow)]);
+    this.expect(eth === this.forceSent && tokens === 0n, `after the wind-down the escrow holds ${eth} wei and ${tokens} tokens (force-sent ${this.forceSent})`);
+  }
+
   async check(): Promise<void> {
     const { ctx } = this.env;
     const calls: string[] = [];
