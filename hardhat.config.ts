@@ -6,8 +6,6 @@ import path from "node:path";
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/types";
-import "./scripts/tasks";
-import "./scripts/oracle/tasks";
 import { deploymentConfig } from "./scripts/lib/networks";
 
 /** The compiler version; it must equal the version of the `solc` npm package in package.json. */
@@ -41,6 +39,11 @@ const deployment = deploymentConfig();
 const FAST_COMPILE = process.env.SLA_FAST_COMPILE === "1";
 if (FAST_COMPILE) {
   deployment.networks.hardhat = { ...deployment.networks.hardhat, allowUnlimitedContractSize: true };
+} else {
+  // The sla:* and oracle tasks. The mutation build leaves them out: its contract tests do not use them, and it
+  // starts Hardhat once per mutant.
+  require("./scripts/tasks");
+  require("./scripts/oracle/tasks");
 }
 
 const config: HardhatUserConfig = {

@@ -21,6 +21,9 @@
  *   --only <ids>    comma-separated mutant ids
  *   --file <name>   only mutants of files whose path contains <name>
  *   --list          print the mutants and stop
+ *   --quick <n>     CI's quick variant: re-run n mutants that mutation/results.json records as killed (one per
+ *                   operator in turn) in separate workspaces, write nothing, and fail unless every one is still
+ *                   killed - the tool works and the tests have not lost their teeth
  * Writes mutation/results.json (every mutant) and mutation/report.md (the score and every live, equivalent and
  * reviewed mutant).
  */
@@ -108,16 +111,25 @@ function sha1(text: string): string {
   return createHash("sha1").update(text).digest("hex");
 }
 
-function parseArgs(argv: string[]): { fresh: boolean; only?: Set<string>; file?: string; list: boolean } {
-  const out: { fresh: boolean; only?: Set<string>; file?: string; list: boolean } = { fresh: false, list: false };
+interface Args {
+  fresh: boolean;
+  only?: Set<string>;
+  file?: string;
+  list: boolean;
+  quick?: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { fresh: false, list: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--fresh") out.fresh = true;
     else if (a === "--list") out.list = true;
     else if (a === "--only" && argv[i + 1] !== undefined) out.only = new Set(argv[++i].split(","));
     else if (a === "--file" && argv[i + 1] !== undefined) out.file = argv[++i];
+    else if (a === "--quick" && /^[1-9][0-9]*$/.test(argv[i + 1] ?? "")) out.quick = Number(argv[++i]);
     else {
-      console.error(`mutation: unknown option "${a}" (expected --fresh, --only <ids>, --file <name> or --list)`);
+      console.error(`mutation: unknown option "${a}" (expected --fresh, --only <ids>, --file <name>, --quick <count> or --list)`);
       process.exit(2);
     }
   }
@@ -257,13 +269,27 @@ async function main(): Promise<void> {
   if (args.only !== undefined) mutants = mutants.filter((m) => args.only?.has(m.id));
   for (const f of failures) console.log(`[mutation] SuMo operator ${f.operator} failed on ${f.file} (${f.message}); its mutants there are left out`);
   console.log(`[mutation] ${mutants.length} mutants of ${TARGETS.length} files (${all.length} in all)`);
+  const quick = args.quick !== undefined;
+  if (quick) {
+    const recorded = loadResults();
+    const killed = mutants.filter((m) => recorded.get(m.id)?.status === "killed").sort((a, b) => a.id.localeCompare(b.id));
+    const byOperator = new Map<string, Mutant[]>();
+    for (const m of killed) byOperator.set(m.operator, [...(byOperator.get(m.operator) ?? []), m]);
+    const picked: Mutant[] = [];
+    for (let round = 0; picked.length < (args.quick as number) && picked.length < killed.length; round++) {
+      for (const list of byOperator.values()) if (list[round] !== undefined && picked.length < (args.quick as number)) picked.push(list[round]);
+    }
+    if (picked.length === 0) throw new Error(`${path.relative(ROOT, RESULTS)} records no killed mutant: run npm run test:mutation first`);
+    mutants = picked;
+    console.log(`[mutation] quick: ${picked.length} mutants recorded as killed, one operator after another`);
+  }
   if (args.list) {
     for (const m of mutants) console.log(`${m.id} ${describeMutant(m)}`);
     return;
   }
 
-  const previous = args.fresh ? new Map<string, Result>() : loadResults();
-  const results = new Map<string, Result>(previous);
+  const previous = args.fresh || quick ? new Map<string, Result>() : loadResults();
+  const results = new Map<string, Result>(quick ? [] : previous);
 
   const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--", "contracts", "test"]).toString().trim();
   if (dirty !== "") {
@@ -272,7 +298,7 @@ async function main(): Promise<void> {
 
   const workers = Math.max(1, Number(process.env.MUTATION_WORKERS ?? Math.min(2, os.cpus().length)));
   console.log(`[mutation] preparing ${workers} workspace(s) in ${path.relative(ROOT, WORK_DIR)}/ (fast build)`);
-  const dirs = Array.from({ length: workers }, (_, i) => path.join(WORK_DIR, `w${i}`));
+  const dirs = Array.from({ length: workers }, (_, i) => path.join(WORK_DIR, `${quick ? "quick-" : ""}w${i}`));
   prepareWorkspace(dirs[0]);
   for (const d of dirs.slice(1)) prepareWorkspace(d, dirs[0]);
 
@@ -289,17 +315,20 @@ async function main(): Promise<void> {
   if (base.build === undefined) throw new Error(`the unmutated contracts do not compile: ${base.error}`);
   const original = base.build;
 
-  // The unmutated tree must pass, and its time sets the time-out.
-  console.log(`[mutation] baseline: ${testFiles.length} test files on the unmutated contracts`);
-  const t0 = Date.now();
-  const baseline = await runTests(dirs[0], testFiles, 30 * 60_000);
-  const baselineSeconds = (Date.now() - t0) / 1000;
-  if (baseline.code !== 0) {
-    console.error(baseline.output.slice(-4000));
-    throw new Error("the tests fail on the unmutated contracts: fix them before mutation testing");
+  // The unmutated tree must pass, and its time sets the time-out. (The quick variant runs after `npm test` in CI.)
+  let timeoutMs = 300_000;
+  if (!quick) {
+    console.log(`[mutation] baseline: ${testFiles.length} test files on the unmutated contracts`);
+    const t0 = Date.now();
+    const baseline = await runTests(dirs[0], testFiles, 30 * 60_000);
+    const baselineSeconds = (Date.now() - t0) / 1000;
+    if (baseline.code !== 0) {
+      console.error(baseline.output.slice(-4000));
+      throw new Error("the tests fail on the unmutated contracts: fix them before mutation testing");
+    }
+    timeoutMs = Math.round((3 * baselineSeconds + 60) * 1000);
+    console.log(`[mutation] baseline passed in ${baselineSeconds.toFixed(0)}s; time-out per mutant ${(timeoutMs / 1000).toFixed(0)}s`);
   }
-  const timeoutMs = Math.round((3 * baselineSeconds + 60) * 1000);
-  console.log(`[mutation] baseline passed in ${baselineSeconds.toFixed(0)}s; time-out per mutant ${(timeoutMs / 1000).toFixed(0)}s`);
 
   const fingerprints = new Map<string, string>(); // bytecode fingerprint -> id of the first mutant with it
   const queue = mutants.filter((m) => {
@@ -324,7 +353,7 @@ async function main(): Promise<void> {
         `${describeMutant(all.find((m) => m.id === r.id) as Mutant)}${r.detail !== undefined && r.status !== "stillborn" ? ` | ${r.detail}` : ""}` +
         ` | killed ${counts.killed + counts.timedout} live ${counts.live} eta ${formatDuration(eta)}`,
     );
-    writeResults(results, all, failures);
+    if (!quick) writeResults(results, all, failures);
   };
 
   // Test order per mutant: mocha stops at the first failure, so the file that killed the last mutants of the same
@@ -414,6 +443,16 @@ async function main(): Promise<void> {
   };
   await Promise.all(dirs.map((d) => worker(d)));
 
+  if (quick) {
+    const survivors = queue.filter((m) => !["killed", "timedout", "duplicate"].includes(results.get(m.id)?.status ?? ""));
+    if (survivors.length > 0) {
+      throw new Error(
+        `quick: ${survivors.length} mutant(s) recorded as killed now survive: ${survivors.map((m) => `${m.id} (${describeMutant(m)}) ${results.get(m.id)?.status}`).join("; ")}`,
+      );
+    }
+    console.log(`[mutation] quick: all ${queue.length} still killed in ${formatDuration((Date.now() - started) / 1000)}`);
+    return;
+  }
   const summary = writeResults(results, all, failures);
   console.log(`[mutation] done in ${formatDuration((Date.now() - started) / 1000)}: ${summary}`);
   console.log(`[mutation] report: ${path.relative(process.cwd(), REPORT)}`);
