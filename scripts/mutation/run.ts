@@ -13,7 +13,8 @@
  * left out of the score. Score = killed / (killed + live).
  *
  * Tests run in N scratch copies of the committed tree (.mutation/w<i>, git-ignored; N = MUTATION_WORKERS,
- * default 2) with `hardhat test --no-compile --bail`, so the working tree is never touched.
+ * default 2), each by a long-lived Hardhat process (worker.ts) that runs mocha with --bail in-process on a fresh
+ * chain per mutant; the working tree is never touched.
  *
  * Options (after `--`):
  *   --fresh         ignore earlier results (default: reuse a result when the mutated file is unchanged; a live or
@@ -27,7 +28,7 @@
  * Writes mutation/results.json (every mutant) and mutation/report.md (the score and every live, equivalent and
  * reviewed mutant).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -222,26 +223,65 @@ function firstFailure(output: string): string | undefined {
   return title.length > 160 ? `${title.slice(0, 157)}...` : title;
 }
 
-function runTests(dir: string, files: string[], timeoutMs: number): Promise<{ code: number | null; output: string; timedOut: boolean }> {
-  return new Promise((resolve) => {
-    const child: ChildProcess = spawn(
-      path.join(ROOT, "node_modules", ".bin", "hardhat"),
-      ["test", "--no-compile", "--bail", ...files],
-      { cwd: dir, env: { ...process.env, ...TEST_ENV }, detached: true },
-    );
-    let output = "";
-    child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, timedOut });
+interface RunResult {
+  code: number | null;
+  output: string;
+  timedOut: boolean;
+}
+
+/**
+ * A test process for one workspace (worker.ts): Hardhat starts once, then each run() executes mocha files
+ * in-process on a fresh chain. A run that times out kills the process; the next run starts a new one.
+ */
+class TestWorker {
+  private child?: ChildProcess;
+  private ready?: Promise<void>;
+
+  constructor(private readonly dir: string) {}
+
+  private start(): Promise<void> {
+    const child = fork(path.join(this.dir, "scripts", "mutation", "worker.ts"), [], {
+      cwd: this.dir,
+      env: { ...process.env, ...TEST_ENV, TS_NODE_TRANSPILE_ONLY: "1" },
+      execArgv: ["-r", "ts-node/register/transpile-only"],
+      silent: true,
     });
-  });
+    let log = "";
+    child.stdout?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    child.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    this.child = child;
+    return new Promise((resolve, reject) => {
+      child.once("message", () => resolve());
+      child.once("exit", (code) => reject(new Error(`the test worker in ${this.dir} exited (${code}) before it was ready:\n${log}`)));
+    });
+  }
+
+  async run(files: string[], timeoutMs: number): Promise<RunResult> {
+    if (this.ready === undefined) this.ready = this.start();
+    await this.ready;
+    const child = this.child as ChildProcess;
+    return new Promise((resolve) => {
+      const done = (result: RunResult): void => {
+        clearTimeout(timer);
+        child.removeAllListeners("message");
+        child.removeAllListeners("exit");
+        if (result.timedOut || result.code === null) this.ready = undefined; // a new process for the next run
+        resolve(result);
+      };
+      const timer = setTimeout(() => {
+        child.removeAllListeners("exit");
+        child.kill("SIGKILL");
+        done({ code: null, output: "", timedOut: true });
+      }, timeoutMs);
+      child.once("message", (reply: { failures: number; output: string }) => done({ code: reply.failures === 0 ? 0 : 1, output: reply.output, timedOut: false }));
+      child.once("exit", (code) => done({ code: null, output: `\n  1 failing\n\n  1) the test process exited (${code})\n`, timedOut: false }));
+      child.send({ files });
+    });
+  }
+
+  stop(): void {
+    this.child?.kill();
+  }
 }
 
 function loadResults(): Map<string, Result> {
@@ -302,6 +342,7 @@ async function main(): Promise<void> {
   prepareWorkspace(dirs[0]);
   for (const d of dirs.slice(1)) prepareWorkspace(d, dirs[0]);
 
+  const testers = dirs.map((d) => new TestWorker(d));
   // Sources and tests as committed (the workspaces hold HEAD).
   const read = (f: string): string => readFileSync(path.join(dirs[0], f), "utf8");
   const sources = new Map(TARGETS.map((f) => [f, read(f)]));
@@ -320,7 +361,7 @@ async function main(): Promise<void> {
   if (!quick) {
     console.log(`[mutation] baseline: ${testFiles.length} test files on the unmutated contracts`);
     const t0 = Date.now();
-    const baseline = await runTests(dirs[0], testFiles, 30 * 60_000);
+    const baseline = await testers[0].run(testFiles, 30 * 60_000);
     const baselineSeconds = (Date.now() - t0) / 1000;
     if (baseline.code !== 0) {
       console.error(baseline.output.slice(-4000));
@@ -389,7 +430,7 @@ async function main(): Promise<void> {
   };
 
   let next = 0;
-  const worker = async (dir: string): Promise<void> => {
+  const worker = async (dir: string, tester: TestWorker): Promise<void> => {
     const dirtyArtifacts = new Set<string>();
     for (;;) {
       const m = queue[next++];
@@ -426,7 +467,7 @@ async function main(): Promise<void> {
       fingerprints.set(fingerprint, m.id);
       installArtifacts(dir, original, built.build, changed, dirtyArtifacts);
       const order = orderFor(m);
-      const run = await runTests(dir, order, timeoutMs);
+      const run = await tester.run(order, timeoutMs);
       const seconds = (Date.now() - t) / 1000;
       if (run.timedOut) record({ ...base, status: "timedout", detail: `no result within ${timeoutMs / 1000}s`, seconds });
       else if (run.code === 0) record({ ...base, status: "live", seconds });
@@ -441,7 +482,8 @@ async function main(): Promise<void> {
     }
     installArtifacts(dir, original, undefined, [], dirtyArtifacts);
   };
-  await Promise.all(dirs.map((d) => worker(d)));
+  await Promise.all(dirs.map((d, i) => worker(d, testers[i])));
+  for (const t of testers) t.stop();
 
   if (quick) {
     const survivors = queue.filter((m) => !["killed", "timedout", "duplicate"].includes(results.get(m.id)?.status ?? ""));

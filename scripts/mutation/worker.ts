@@ -1,0 +1,66 @@
+/**
+ * A long-lived test process of the mutation runner (run.ts forks one per workspace, with the workspace as its
+ * working directory). Starting Hardhat costs seconds; this process starts it once and then, for each message
+ * { files }, runs those mocha files in-process on a fresh chain:
+ *  - the chain goes back to a snapshot taken before any test (hardhat-deploy's fixture snapshots, taken later,
+ *    stop existing, so its fixtures deploy the mutant's code again);
+ *  - every module of the workspace (tests, helpers, deploy scripts, scripts/lib) is dropped from the require cache,
+ *    so nothing a test module kept survives into the next mutant's run;
+ *  - artifacts are read from disk by Hardhat on each deployment, where run.ts has written the mutant's bytecode.
+ * Replies { failures, output } with mocha's spec output (run.ts reads the first failure from it).
+ */
+import path from "node:path";
+
+interface Request {
+  files: string[];
+}
+
+async function main(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hre = require("hardhat") as typeof import("hardhat");
+  const { TASK_TEST_RUN_MOCHA_TESTS } = await import("hardhat/builtin-tasks/task-names");
+  const provider = hre.network.provider;
+  let clean = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
+  const workspace = process.cwd() + path.sep;
+  const nodeModules = path.join(process.cwd(), "node_modules") + path.sep;
+
+  const run = async ({ files }: Request): Promise<{ failures: number; output: string }> => {
+    await provider.request({ method: "evm_revert", params: [clean] });
+    clean = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
+    for (const key of Object.keys(require.cache)) {
+      if (key.startsWith(workspace) && !key.startsWith(nodeModules) && !key.endsWith("hardhat.config.ts")) {
+        delete require.cache[key];
+      }
+    }
+    // capture mocha's output for the reply
+    let output = "";
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+      output += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
+      return true;
+    }) as typeof process.stdout.write;
+    let failures: number;
+    try {
+      failures = (await hre.run(TASK_TEST_RUN_MOCHA_TESTS, { testFiles: files.map((f) => path.resolve(f)), bail: true })) as number;
+    } catch (error) {
+      failures = 1;
+      output += `\n  1 failing\n\n  1) test process\n       ${(error as Error).message}\n`;
+    } finally {
+      process.stdout.write = write;
+    }
+    return { failures, output };
+  };
+
+  process.on("message", (message: Request) => {
+    run(message).then(
+      (reply) => process.send?.(reply),
+      (error: unknown) => process.send?.({ failures: 1, output: `\n  1 failing\n\n  1) worker\n       ${String(error)}\n` }),
+    );
+  });
+  process.send?.({ ready: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(`[mutation worker] ${(error as Error).message}`);
+  process.exit(1);
+});
