@@ -25,6 +25,7 @@
  *   --quick <n>     CI's quick variant: re-run n mutants that mutation/results.json records as killed (one per
  *                   operator in turn) in separate workspaces, write nothing, and fail unless every one is still
  *                   killed - the tool works and the tests have not lost their teeth
+ * MUTATION_VERBOSE=1 prints each mutant's failing test and its error.
  * Writes mutation/results.json (every mutant) and mutation/report.md (the score and every live, equivalent and
  * reviewed mutant).
  */
@@ -468,6 +469,10 @@ async function main(): Promise<void> {
       installArtifacts(dir, original, built.build, changed, dirtyArtifacts);
       const order = orderFor(m);
       const run = await tester.run(order, timeoutMs);
+      if (process.env.MUTATION_VERBOSE === "1") {
+        const failing = run.output.search(/\d+ failing/);
+        console.log(`[mutation] ${m.id} test output:\n${failing < 0 ? run.output.slice(-3000) : run.output.slice(failing, failing + 3000)}`);
+      }
       const seconds = (Date.now() - t) / 1000;
       if (run.timedOut) record({ ...base, status: "timedout", detail: `no result within ${timeoutMs / 1000}s`, seconds });
       else if (run.code === 0) record({ ...base, status: "live", seconds });
