@@ -274,7 +274,14 @@ class TestWorker {
         child.kill("SIGKILL");
         done({ code: null, output: "", timedOut: true });
       }, timeoutMs);
-      child.once("message", (reply: { failures: number; output: string }) => done({ code: reply.failures === 0 ? 0 : 1, output: reply.output, timedOut: false }));
+      child.once("message", (reply: { failures: number; output: string }) => {
+        if (reply.failures < 0) {
+          // the worker could not give the mutant a clean chain: stop rather than record a wrong result
+          console.error(`[mutation] test worker in ${this.dir} failed: ${reply.output}`);
+          process.exit(1);
+        }
+        done({ code: reply.failures === 0 ? 0 : 1, output: reply.output, timedOut: false });
+      });
       child.once("exit", (code) => done({ code: null, output: `\n  1 failing\n\n  1) the test process exited (${code})\n`, timedOut: false }));
       child.send({ files });
     });

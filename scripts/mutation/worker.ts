@@ -2,8 +2,8 @@
  * A long-lived test process of the mutation runner (run.ts forks one per workspace, with the workspace as its
  * working directory). Starting Hardhat costs seconds; this process starts it once and then, for each message
  * { files }, runs those mocha files in-process on a fresh chain:
- *  - the chain goes back to a snapshot taken before any test (hardhat-deploy's fixture snapshots, taken later,
- *    stop existing, so its fixtures deploy the mutant's code again);
+ *  - the chain is reset to genesis, and hardhat-deploy's remembered fixture snapshots made to name nothing, so
+ *    its fixtures deploy the mutant's code again (checked: block 0, every account's genesis balance);
  *  - every module of the workspace (tests, helpers, deploy scripts, scripts/lib) is dropped from the require cache,
  *    so nothing a test module kept survives into the next mutant's run;
  *  - artifacts are read from disk by Hardhat on each deployment, where run.ts has written the mutant's bytecode.
@@ -20,13 +20,37 @@ async function main(): Promise<void> {
   const hre = require("hardhat") as typeof import("hardhat");
   const { TASK_TEST_RUN_MOCHA_TESTS } = await import("hardhat/builtin-tasks/task-names");
   const provider = hre.network.provider;
-  let clean = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
+  const send = (method: string, params: unknown[] = []): Promise<unknown> => provider.request({ method, params });
+  const accounts = (await send("eth_accounts")) as string[];
+  const genesisBalances = await Promise.all(accounts.map((a) => send("eth_getBalance", [a, "latest"])));
   const workspace = process.cwd() + path.sep;
   const nodeModules = path.join(process.cwd(), "node_modules") + path.sep;
 
+  /**
+   * A new chain. hardhat_reset restarts the snapshot ids at 1, while hardhat-deploy remembers the ids of its
+   * fixture snapshots from the last run and reverts to them when they exist: so first push the id counter past
+   * every id used so far, then revert those fillers away. Old ids then name no snapshot, and hardhat-deploy deploys
+   * the mutant's code afresh.
+   */
+  const freshChain = async (): Promise<void> => {
+    const highest = BigInt((await send("evm_snapshot")) as string);
+    await send("hardhat_reset");
+    let first: string | undefined;
+    for (;;) {
+      const id = (await send("evm_snapshot")) as string;
+      first ??= id;
+      if (BigInt(id) > highest) break;
+    }
+    await send("evm_revert", [first]);
+    const balances = await Promise.all(accounts.map((a) => send("eth_getBalance", [a, "latest"])));
+    const block = BigInt((await send("eth_blockNumber")) as string);
+    if (block !== 0n || balances.some((b, i) => b !== genesisBalances[i])) {
+      throw new Error(`the chain did not reset (block ${block}); results would be wrong`);
+    }
+  };
+
   const run = async ({ files }: Request): Promise<{ failures: number; output: string }> => {
-    await provider.request({ method: "evm_revert", params: [clean] });
-    clean = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
+    await freshChain();
     for (const key of Object.keys(require.cache)) {
       if (key.startsWith(workspace) && !key.startsWith(nodeModules) && !key.endsWith("hardhat.config.ts")) {
         delete require.cache[key];
@@ -54,7 +78,7 @@ async function main(): Promise<void> {
   process.on("message", (message: Request) => {
     run(message).then(
       (reply) => process.send?.(reply),
-      (error: unknown) => process.send?.({ failures: 1, output: `\n  1 failing\n\n  1) worker\n       ${String(error)}\n` }),
+      (error: unknown) => process.send?.({ failures: -1, output: String(error) }),
     );
   });
   process.send?.({ ready: true });
