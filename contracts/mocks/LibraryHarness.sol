@@ -9,6 +9,33 @@ import {TermsValidation} from "../libraries/TermsValidation.sol";
 
 /// @notice Exposes the escrow's pure libraries to tests (unit and differential). For tests only.
 contract LibraryHarness {
+    /// @notice One agreement of {cutBpsBatch}: its metrics are packed once, after the first `oracleCount` oracles of
+    /// the pool, and the penalty rule is applied to each of `valueSets` (one attestation's values each), as the
+    /// escrow packs the terms at creation and applies the rule at every attestation.
+    struct CutConfig {
+        uint8 oracleCount;
+        ISLAEscrow.Metric[] metrics;
+        uint32[][] valueSets;
+    }
+
+    /// @notice One case of {splitBatch}.
+    struct SplitCase {
+        uint256 amount;
+        uint16 cut;
+    }
+
+    /// @notice One case of {verifyBatch}: the signer-mask check of `signatures` against `oracles`.
+    struct VerifyCase {
+        address[] oracles;
+        uint8 threshold;
+        uint256 mask;
+        bytes[] signatures;
+    }
+
+    /// @notice Case `index` of {verifyBatch} neither returned true nor reverted with data (an empty revert is most
+    /// likely out of gas): it must not be mistaken for a valid case, whose result is empty.
+    error UnexpectedVerifyResult(uint256 index);
+
     /// @notice Packs `oracles` and `metrics` as the escrow stores them and applies the penalty rule to `values`.
     function cutBps(
         address[] calldata oracles,
@@ -42,6 +69,72 @@ contract LibraryHarness {
         bytes memory blob = PackedConfig.encode(oracles, metrics, tiers);
         SignerMask.verify(digest, blob, oracles.length, threshold, mask, signatures);
         return true;
+    }
+
+    /// @notice {cutBps} for many agreements and value sets in one call (differential tests: one eth_call instead
+    /// of one per case).
+    /// @param oracles The pool of oracles; config k packs `oracles[:configs[k].oracleCount]` in front of its tiers.
+    /// @param configs The agreements (metrics) and the value sets to apply the rule to.
+    /// @return cuts The milestone cut of every value set, config by config, each config's in its order.
+    function cutBpsBatch(
+        address[] calldata oracles,
+        CutConfig[] calldata configs
+    ) external pure returns (uint16[] memory cuts) {
+        uint256 total;
+        for (uint256 k; k < configs.length; ++k) {
+            total += configs[k].valueSets.length;
+        }
+        cuts = new uint16[](total);
+        uint256 next;
+        for (uint256 k; k < configs.length; ++k) {
+            CutConfig calldata c = configs[k];
+            address[] calldata configOracles = oracles[:c.oracleCount];
+            uint32 shape = PackedConfig.encodeShape(c.metrics);
+            uint256 tiers = PackedConfig.totalTiers(shape, c.metrics.length);
+            bytes memory blob = PackedConfig.encode(configOracles, c.metrics, tiers);
+            uint256 tiersOffset = configOracles.length * PackedConfig.ORACLE_BYTES;
+            for (uint256 v; v < c.valueSets.length; ++v) {
+                cuts[next] = PenaltyMath.cutBps(blob, tiersOffset, shape, c.valueSets[v]);
+                ++next;
+            }
+        }
+    }
+
+    /// @notice {split} for many cases in one call.
+    /// @param cases The amounts and cuts to split.
+    /// @return toVendor The vendor's part of each case, in case order.
+    /// @return toClient The client's part of each case, in case order.
+    function splitBatch(
+        SplitCase[] calldata cases
+    ) external pure returns (uint256[] memory toVendor, uint256[] memory toClient) {
+        toVendor = new uint256[](cases.length);
+        toClient = new uint256[](cases.length);
+        for (uint256 k; k < cases.length; ++k) {
+            (toVendor[k], toClient[k]) = PenaltyMath.split(cases[k].amount, cases[k].cut);
+        }
+    }
+
+    /// @notice The signer-mask check ({verify}, no metrics) for many cases in one call. Each case runs in its own
+    /// external self-call, so that its revert is caught and the next case still runs.
+    /// @param digest The digest every case's signatures are checked against.
+    /// @param cases The oracles, threshold, signer mask and signatures of each case.
+    /// @return reasons Per case, in case order: empty when the check passes, else the revert data (the escrow's
+    /// custom error, ABI-encoded). Reverts with {UnexpectedVerifyResult} if a case fails without revert data.
+    function verifyBatch(
+        bytes32 digest,
+        VerifyCase[] calldata cases
+    ) external view returns (bytes[] memory reasons) {
+        reasons = new bytes[](cases.length);
+        ISLAEscrow.Metric[] memory noMetrics = new ISLAEscrow.Metric[](0);
+        for (uint256 k; k < cases.length; ++k) {
+            VerifyCase calldata c = cases[k];
+            try this.verify(digest, c.oracles, noMetrics, c.threshold, c.mask, c.signatures) returns (bool passed) {
+                if (!passed) revert UnexpectedVerifyResult(k); // passed: reasons[k] stays empty
+            } catch (bytes memory reason) {
+                if (reason.length == 0) revert UnexpectedVerifyResult(k);
+                reasons[k] = reason;
+            }
+        }
     }
 
     /// @notice Packs and unpacks oracles and metrics (round trip).

@@ -228,7 +228,12 @@ interface RunResult {
   code: number | null;
   output: string;
   timedOut: boolean;
+  /** the test process died (e.g. out of memory): no verdict on the mutant */
+  crashed?: boolean;
 }
+
+/** A test process above this resident size is replaced after its run. */
+const MAX_WORKER_RSS = 3 * 1024 ** 3;
 
 /**
  * A test process for one workspace (worker.ts): Hardhat starts once, then each run() executes mocha files
@@ -244,7 +249,7 @@ class TestWorker {
     const child = fork(path.join(this.dir, "scripts", "mutation", "worker.ts"), [], {
       cwd: this.dir,
       env: { ...process.env, ...TEST_ENV, TS_NODE_TRANSPILE_ONLY: "1" },
-      execArgv: ["-r", "ts-node/register/transpile-only"],
+      execArgv: ["--expose-gc", "-r", "ts-node/register/transpile-only"],
       silent: true,
     });
     let log = "";
@@ -274,15 +279,19 @@ class TestWorker {
         child.kill("SIGKILL");
         done({ code: null, output: "", timedOut: true });
       }, timeoutMs);
-      child.once("message", (reply: { failures: number; output: string }) => {
+      child.once("message", (reply: { failures: number; output: string; rss: number }) => {
         if (reply.failures < 0) {
           // the worker could not give the mutant a clean chain: stop rather than record a wrong result
           console.error(`[mutation] test worker in ${this.dir} failed: ${reply.output}`);
           process.exit(1);
         }
+        if (reply.rss > MAX_WORKER_RSS) {
+          child.kill(); // memory grows run after run (see worker.ts): the next run starts a new process
+          this.ready = undefined;
+        }
         done({ code: reply.failures === 0 ? 0 : 1, output: reply.output, timedOut: false });
       });
-      child.once("exit", (code) => done({ code: null, output: `\n  1 failing\n\n  1) the test process exited (${code})\n`, timedOut: false }));
+      child.once("exit", (code, signal) => done({ code: null, output: `the test process exited (${code ?? signal})`, timedOut: false, crashed: true }));
       child.send({ files });
     });
   }
@@ -475,7 +484,12 @@ async function main(): Promise<void> {
       fingerprints.set(fingerprint, m.id);
       installArtifacts(dir, original, built.build, changed, dirtyArtifacts);
       const order = orderFor(m);
-      const run = await tester.run(order, timeoutMs);
+      let run = await tester.run(order, timeoutMs);
+      if (run.crashed === true) {
+        console.log(`[mutation] ${m.id}: ${run.output}; running it again in a new process`);
+        run = await tester.run(order, timeoutMs);
+        if (run.crashed === true) throw new Error(`${m.id}: ${run.output} twice; stopping (rerun resumes here)`);
+      }
       if (process.env.MUTATION_VERBOSE === "1") {
         const failing = run.output.search(/\d+ failing/);
         console.log(`[mutation] ${m.id} test output:\n${failing < 0 ? run.output.slice(-3000) : run.output.slice(failing, failing + 3000)}`);

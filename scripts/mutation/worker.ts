@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     }
   };
 
-  const run = async ({ files }: Request): Promise<{ failures: number; output: string }> => {
+  const run = async ({ files }: Request): Promise<{ failures: number; output: string; rss: number }> => {
     await freshChain();
     for (const key of Object.keys(require.cache)) {
       if (key.startsWith(workspace) && !key.startsWith(nodeModules) && !key.endsWith("hardhat.config.ts")) {
@@ -72,7 +72,10 @@ async function main(): Promise<void> {
     } finally {
       process.stdout.write = write;
     }
-    return { failures, output };
+    // The in-process EVM keeps each call's trace outside the JavaScript heap until its wrapper is collected:
+    // collect now (node runs with --expose-gc), and report the resident size so run.ts can start a new process.
+    (globalThis as { gc?: () => void }).gc?.();
+    return { failures, output, rss: process.memoryUsage().rss };
   };
 
   process.on("message", (message: Request) => {
