@@ -27,6 +27,7 @@ import vm from "node:vm";
 import type { LibraryHarness } from "../typechain-types";
 import { type MetricLike, MAX_BPS, cutBps as tsCutBps, split as tsSplit } from "../scripts/lib/penalty";
 import { type SignerMaskResult, checkSignerMask, popcount, recoverSigner } from "../scripts/lib/signer-mask";
+import { MAX_U128, MAX_U256, MAX_U32, type Metric, SECP256K1_N } from "./helpers/math";
 
 const DIFF_CASES = Number(process.env.DIFF_CASES ?? 2000);
 const SEED = process.env.DIFF_SEED !== undefined ? Number(process.env.DIFF_SEED) : (Math.random() * 0x7fffffff) | 0;
@@ -49,14 +50,6 @@ const CUT_BATCH = 16;
 const SPLIT_BATCH = 500;
 const VERIFY_BATCH = 20;
 
-const MAX_U32 = 4_294_967_295;
-const MAX_U128 = (1n << 128n) - 1n;
-const MAX_U256 = (1n << 256n) - 1n;
-/** secp256k1 group order. */
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-
-type Tier = { threshold: number; cutBps: number };
-type Metric = { higherIsBetter: boolean; tiers: Tier[] };
 /** One packed agreement and the values of VALUE_SETS attestations: each (config, values) pair is one case. */
 type CutConfig = { oracleCount: number; metrics: Metric[]; valueSets: number[][] };
 type SplitCase = { amount: bigint; cut: number };

@@ -1,9 +1,9 @@
 /**
- * Unit and differential tests of the escrow's libraries (PenaltyMath, PackedConfig, SignerMask, TermsValidation)
- * through LibraryHarness. The penalty rule is compared with the TypeScript rule of scripts/lib/penalty.ts, which
- * the oracle and the web page use: both must agree to the unit.
+ * Unit tests of the escrow's libraries (PenaltyMath, PackedConfig, SignerMask, TermsValidation) through
+ * LibraryHarness, each fixed case also checked against the TypeScript rule of scripts/lib/penalty.ts where there is
+ * one. The random comparisons of the math with its TypeScript twins are in differential.test.ts.
  *
- * DIFF_RUNS sets the number of random cases of each property (default 300).
+ * DIFF_RUNS sets the number of random cases of the random properties here (default 300).
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -12,18 +12,11 @@ import fc from "fast-check";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { LibraryHarness, MockERC1271Wallet } from "../typechain-types";
 import type { ISLAEscrow } from "../typechain-types/contracts/mocks/LibraryHarness";
-import { type MetricLike, cutBps as tsCutBps, split as tsSplit } from "../scripts/lib/penalty";
+import { cutBps as tsCutBps, split as tsSplit } from "../scripts/lib/penalty";
 import { BREACHED, DAY, MET, METRICS, UNIT, makeTerms, setup, type Context } from "./helpers/fixture";
+import { MAX_U128, MAX_U256, MAX_U32, type Metric, SECP256K1_N } from "./helpers/math";
 
 const DIFF_RUNS = Number(process.env.DIFF_RUNS ?? 300);
-const MAX_U32 = 4_294_967_295;
-const MAX_U128 = (1n << 128n) - 1n;
-const MAX_U256 = (1n << 256n) - 1n;
-/** secp256k1 group order. */
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-
-type Tier = { threshold: number; cutBps: number };
-type Metric = { higherIsBetter: boolean; tiers: Tier[] };
 
 /** 16 distinct, ascending, non-zero addresses. */
 const ORACLES = Array.from({ length: 16 }, (_, i) => ethers.getAddress(ethers.toBeHex(0x1000n + BigInt(i), 20)));
@@ -253,62 +246,6 @@ describe("libraries (LibraryHarness)", function () {
       const client = (MAX_U128 * 9999n) / 10_000n;
       await expectSplit(MAX_U128, 9999, MAX_U128 - client, client);
       await expectSplit(MAX_U128, 1, MAX_U128 - MAX_U128 / 10_000n, MAX_U128 / 10_000n);
-    });
-  });
-
-  describe("differential: harness vs scripts/lib/penalty.ts", function () {
-    /** uint32 biased to 0, max and their neighbours. */
-    const u32 = fc.oneof(
-      { arbitrary: fc.constantFrom(0, 1, 2, MAX_U32, MAX_U32 - 1, MAX_U32 - 2), weight: 2 },
-      { arbitrary: fc.integer({ min: 0, max: MAX_U32 }), weight: 3 },
-      { arbitrary: fc.integer({ min: 0, max: 2000 }), weight: 1 },
-    );
-    const cutArb = fc.oneof(fc.constantFrom(0, 1, 5000, 9999, 10_000), fc.integer({ min: 0, max: 10_000 }));
-    const tierArb = fc.record({ threshold: u32, cutBps: cutArb });
-    const metricArb: fc.Arbitrary<Metric> = fc.record({
-      higherIsBetter: fc.boolean(),
-      tiers: fc.array(tierArb, { minLength: 1, maxLength: 8 }),
-    });
-    /** A value near one of the metric's thresholds, or an arbitrary biased uint32. */
-    const valueFor = (m: Metric): fc.Arbitrary<number> =>
-      fc.oneof(
-        u32,
-        fc
-          .tuple(fc.integer({ min: 0, max: m.tiers.length - 1 }), fc.integer({ min: -1, max: 1 }))
-          .map(([t, d]) => Math.min(MAX_U32, Math.max(0, m.tiers[t].threshold + d))),
-      );
-    const caseArb = fc
-      .tuple(fc.array(metricArb, { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 16 }))
-      .chain(([metrics, oracleCount]) =>
-        fc.tuple(fc.constant(metrics), fc.constant(oracleCount), fc.tuple(...metrics.map(valueFor))),
-      );
-
-    it(`cutBps equals the TypeScript rule (${DIFF_RUNS} random cases)`, async function () {
-      await fc.assert(
-        fc.asyncProperty(caseArb, async ([metrics, oracleCount, values]) => {
-          const onChain = await cut(metrics, values, oracleCount);
-          const offChain = tsCutBps(metrics as MetricLike[], values);
-          expect(onChain, JSON.stringify({ metrics, values, oracleCount })).to.equal(offChain);
-        }),
-        { numRuns: DIFF_RUNS, verbose: true },
-      );
-    });
-
-    it(`split equals the TypeScript split (${DIFF_RUNS} random cases)`, async function () {
-      const amountArb = fc.oneof(
-        fc.constantFrom(0n, 1n, 2n, 3n, 9999n, 10_000n, 10_001n, MAX_U128, MAX_U128 - 1n),
-        fc.bigInt({ min: 0n, max: 100_000n }),
-        fc.bigInt({ min: 0n, max: MAX_U128 }),
-      );
-      await fc.assert(
-        fc.asyncProperty(amountArb, cutArb, async (amount, c) => {
-          const [toVendor, toClient] = await harness.split(amount, c);
-          const ts = tsSplit(amount, c);
-          expect([toVendor, toClient]).to.deep.equal([ts.toVendor, ts.toClient]);
-          expect(toVendor + toClient).to.equal(amount);
-        }),
-        { numRuns: DIFF_RUNS, verbose: true },
-      );
     });
   });
 
