@@ -259,6 +259,13 @@ describe("createAgreement", function () {
       const terms = await makeTerms(ctx, { arbitrator: ctx.vendor.address });
       await expectCreateRevert(ctx, terms, "InvalidArbitrator", [ctx.vendor.address]);
     });
+
+    it("should revert with InvalidArbitrator(0x…01) when vendor and arbitrator are both address(1) (only address(0) means no arbitrator)", async function () {
+      const ctx = await setup();
+      const one = ethers.getAddress(ethers.toBeHex(1, 20));
+      const terms = await makeTerms(ctx, { vendor: one, arbitrator: one });
+      await expectCreateRevert(ctx, terms, "InvalidArbitrator", [one]);
+    });
   });
 
   context("when the oracle count is out of range", function () {
