@@ -1,8 +1,10 @@
 import { expect } from "chai";
+import type { ContractTransactionResponse } from "ethers";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { ISLAEscrow, MockEthReceiver } from "../typechain-types";
 import {
+  Agreement,
   BREACHED,
   type Context,
   ETH,
@@ -14,6 +16,7 @@ import {
   createActive,
   makeTerms,
   setup,
+  signed,
   totalOf,
 } from "./helpers/fixture";
 import { expectNothingChanged, plainTerms, revertName } from "./helpers/lifecycle";
@@ -67,6 +70,39 @@ async function vendorAccepts(ctx: Context, vendor: string, id: bigint): Promise<
 async function deployReceiver(): Promise<{ receiver: MockEthReceiver; address: string }> {
   const receiver = await ethers.deployContract("MockEthReceiver");
   return { receiver, address: await receiver.getAddress() };
+}
+
+/**
+ * A contract party (MockEthReceiver) with an ETH balance to withdraw: it proposed agreement 1 through its `call`
+ * helper and cancelled it. `call` sends a call to the escrow as the receiver.
+ */
+async function receiverWithRefund(ctx: Context): Promise<{
+  receiver: MockEthReceiver;
+  address: string;
+  call: (data: string, value?: bigint) => Promise<ContractTransactionResponse>;
+  refund: bigint;
+}> {
+  const { receiver, address } = await deployReceiver();
+  const call = (data: string, value = 0n) =>
+    receiver.connect(ctx.relayer).call(ctx.escrowAddress, value, data, { value });
+  const { id, total } = await proposedBy(ctx, address);
+  await call(ctx.escrow.interface.encodeFunctionData("cancel", [id]));
+  expect(await ctx.escrow.balanceOf(address, ETH)).to.equal(total);
+  return { receiver, address, call, refund: total };
+}
+
+/** A MockEthReceiver at `client` proposes (and funds) an ETH agreement with the default terms. */
+async function proposedBy(
+  ctx: Context,
+  client: string,
+): Promise<{ terms: ISLAEscrow.TermsStruct; id: bigint; total: bigint }> {
+  const receiver = await ethers.getContractAt("MockEthReceiver", client);
+  const terms = await makeTerms(ctx, { client });
+  const total = totalOf(terms);
+  const data = ctx.escrow.interface.encodeFunctionData("createAgreement", [terms]);
+  await receiver.connect(ctx.relayer).call(ctx.escrowAddress, total, data, { value: total });
+  const events = await ctx.escrow.queryFilter(ctx.escrow.filters.AgreementCreated());
+  return { terms, id: events[events.length - 1].args.id, total };
 }
 
 describe("withdraw", function () {
@@ -280,16 +316,7 @@ describe("withdraw", function () {
   context("when the ETH recipient reenters withdraw while receiving", function () {
     it("should refuse the reentry (ReentrancyGuardReentrantCall) and pay exactly once", async function () {
       const ctx = await setup();
-      const { receiver, address } = await deployReceiver();
-      // the receiver is the client: it proposes (funding through `call`) and cancels
-      const terms = await makeTerms(ctx, { client: address });
-      const total = totalOf(terms);
-      const call = (data: string, value = 0n) =>
-        receiver.connect(ctx.relayer).call(ctx.escrowAddress, value, data, { value });
-      await call(ctx.escrow.interface.encodeFunctionData("createAgreement", [terms]), total);
-      await call(ctx.escrow.interface.encodeFunctionData("cancel", [1n]));
-      expect(await ctx.escrow.balanceOf(address, ETH)).to.equal(total);
-
+      const { receiver, address, call, refund: total } = await receiverWithRefund(ctx);
       const withdrawData = ctx.escrow.interface.encodeFunctionData("withdraw", [ETH, address]);
       await receiver.setMode(Mode.Reenter, withdrawData);
       const tx = call(withdrawData);
@@ -305,6 +332,122 @@ describe("withdraw", function () {
         .to.be.revertedWithCustomError(ctx.escrow, "NothingToWithdraw")
         .withArgs(address, ETH);
     });
+  });
+
+  context("when the ETH recipient calls the escrow's other functions while receiving", function () {
+    // Only createAgreement and withdraw move tokens, so only they carry the reentrancy guard; every other state
+    // change makes no outside call (ERC-1271 checks are static calls) and must stay callable from a contract
+    // party's receive hook, e.g. a vendor's wallet that accepts the next agreement when a payout arrives. And a
+    // credit that lands while a withdrawal is paying out is kept: withdraw zeroes the balance before it sends.
+    interface Reentry {
+      /** The escrow call the receiver makes from its receive hook. */
+      data: string;
+      /** Asserts what that call did, given the withdrawal's transaction. */
+      check: (tx: Promise<ContractTransactionResponse>) => Promise<void>;
+    }
+    const cases: Record<string, (ctx: Context, receiver: string) => Promise<Reentry>> = {
+      "accept (the receiver is the vendor)": async (ctx, receiver) => {
+        const id = await create(ctx, await makeTerms(ctx, { vendor: receiver }));
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("accept", [id]),
+          check: async (tx) => {
+            await expect(tx).to.emit(ctx.escrow, "AgreementAccepted").withArgs(id);
+            expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+          },
+        };
+      },
+      "cancel (the receiver is the client)": async (ctx, receiver) => {
+        const { id, total } = await proposedBy(ctx, receiver);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("cancel", [id]),
+          check: async (tx) => {
+            await expect(tx).to.emit(ctx.escrow, "AgreementCancelled").withArgs(id, total);
+            expect(await ctx.escrow.balanceOf(receiver, ETH)).to.equal(total);
+          },
+        };
+      },
+      "terminate (the receiver is the client; the vendor voted first)": async (ctx, receiver) => {
+        const { id, total } = await proposedBy(ctx, receiver);
+        await ctx.escrow.connect(ctx.vendor).accept(id);
+        await ctx.escrow.connect(ctx.vendor).terminate(id);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("terminate", [id]),
+          check: async (tx) => {
+            await expect(tx).to.emit(ctx.escrow, "AgreementTerminated").withArgs(id, total, 0b111);
+            expect(await ctx.escrow.balanceOf(receiver, ETH)).to.equal(total);
+          },
+        };
+      },
+      "dispute (the receiver is the client)": async (ctx, receiver) => {
+        const { terms, id } = await proposedBy(ctx, receiver);
+        await ctx.escrow.connect(ctx.vendor).accept(id);
+        await attestAt(ctx, terms, id, 0, BREACHED);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("dispute", [id, 0]),
+          check: async (tx) => {
+            await expect(tx).to.emit(ctx.escrow, "MilestoneDisputed").withArgs(id, 0, receiver);
+          },
+        };
+      },
+      "resolveDispute (the receiver is the arbitrator)": async (ctx, receiver) => {
+        const terms = await makeTerms(ctx, { arbitrator: receiver });
+        const id = await createActive(ctx, terms);
+        await attestAt(ctx, terms, id, 0, BREACHED);
+        await ctx.escrow.connect(ctx.client).dispute(id, 0);
+        const { toVendor, toClient } = split(AMOUNT, 2500);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("resolveDispute", [id, 0, 2500]),
+          check: async (tx) => {
+            await expect(tx)
+              .to.emit(ctx.escrow, "MilestoneSettled")
+              .withArgs(id, 0, Settlement.Arbitrated, 2500, toVendor, toClient);
+          },
+        };
+      },
+      "settle (the receiver is a relayer)": async (ctx) => {
+        const terms = await makeTerms(ctx);
+        const id = await createActive(ctx, terms);
+        await attestAt(ctx, terms, id, 0, MET);
+        await time.increase(BigInt(terms.disputeWindow));
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("settle", [id, 0]),
+          check: async (tx) => {
+            await expect(tx)
+              .to.emit(ctx.escrow, "MilestoneSettled")
+              .withArgs(id, 0, Settlement.Attested, 0, AMOUNT, 0);
+            expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(AMOUNT);
+          },
+        };
+      },
+      "postAttestation (the receiver is a relayer)": async (ctx) => {
+        const terms = await makeTerms(ctx);
+        const id = await createActive(ctx, terms);
+        const args = await signed(ctx, id, 0, BREACHED);
+        await time.increaseTo(BigInt(terms.milestones[0].dueAt));
+        const cut = cutBps((await plainTerms(terms)).metrics, BREACHED);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("postAttestation", args),
+          check: async (tx) => {
+            await expect(tx)
+              .to.emit(ctx.escrow, "AttestationPosted")
+              .withArgs(id, 0, cut, BREACHED, args[3], args[4]);
+          },
+        };
+      },
+    };
+
+    for (const [name, prepare] of Object.entries(cases)) {
+      it(`should let it call ${name} and still pay the withdrawal exactly once`, async function () {
+        const ctx = await setup();
+        const { receiver, address, call, refund } = await receiverWithRefund(ctx);
+        const reentry = await prepare(ctx, address);
+        await receiver.setMode(Mode.Reenter, reentry.data);
+        const tx = call(ctx.escrow.interface.encodeFunctionData("withdraw", [ETH, address]));
+        await expect(tx).to.emit(ctx.escrow, "Withdrawn").withArgs(address, ETH, address, refund);
+        expect(await receiver.reentrySucceeded()).to.equal(true);
+        await reentry.check(tx);
+      });
+    }
   });
 
   context("when the ETH recipient needs more than the 2300-gas stipend", function () {
