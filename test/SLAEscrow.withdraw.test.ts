@@ -412,9 +412,7 @@ describe("withdraw", function () {
         return {
           data: ctx.escrow.interface.encodeFunctionData("settle", [id, 0]),
           check: async (tx) => {
-            await expect(tx)
-              .to.emit(ctx.escrow, "MilestoneSettled")
-              .withArgs(id, 0, Settlement.Attested, 0, AMOUNT, 0);
+            await expect(tx).to.emit(ctx.escrow, "MilestoneSettled").withArgs(id, 0, Settlement.Attested, 0, AMOUNT, 0);
             expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(AMOUNT);
           },
         };
@@ -428,9 +426,7 @@ describe("withdraw", function () {
         return {
           data: ctx.escrow.interface.encodeFunctionData("postAttestation", args),
           check: async (tx) => {
-            await expect(tx)
-              .to.emit(ctx.escrow, "AttestationPosted")
-              .withArgs(id, 0, cut, BREACHED, args[3], args[4]);
+            await expect(tx).to.emit(ctx.escrow, "AttestationPosted").withArgs(id, 0, cut, BREACHED, args[3], args[4]);
           },
         };
       },
