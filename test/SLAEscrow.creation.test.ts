@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { ContractTransactionResponse } from "ethers";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
@@ -29,6 +30,18 @@ import {
 } from "./helpers/lifecycle";
 
 const MAX_DUE_AT = 2n ** 40n - 1n;
+
+/**
+ * A contract client (MockEthReceiver, whose `call` forwards a call and bubbles its revert) driven by the client's
+ * EOA: in the escrow, msg.sender is the contract and tx.origin the EOA.
+ */
+async function contractClient(
+  ctx: Context,
+): Promise<{ address: string; call: (to: string, data: string) => Promise<ContractTransactionResponse> }> {
+  const wallet = await ethers.deployContract("MockEthReceiver");
+  const address = await wallet.getAddress();
+  return { address, call: (to, data) => wallet.connect(ctx.client).call(to, 0n, data) };
+}
 
 /** Sends createAgreement (ETH: the deposit as value unless told otherwise) and expects `error(args)`, nothing changed. */
 async function expectCreateRevert(
@@ -528,6 +541,23 @@ describe("createAgreement", function () {
     });
   });
 
+  context("when a contract client funds with an ERC-20", function () {
+    it("should pull the deposit from the contract (msg.sender), not from the account that sent the transaction", async function () {
+      const ctx = await setup();
+      const { address, call } = await contractClient(ctx);
+      const terms = await makeTerms(ctx, { client: address, token: ctx.tokenAddress });
+      const total = totalOf(terms);
+      await ctx.token.mint(address, total);
+      await call(ctx.tokenAddress, ctx.token.interface.encodeFunctionData("approve", [ctx.escrowAddress, total]));
+      // the EOA behind it has tokens and an allowance too: the escrow must not touch them
+      await ctx.token.connect(ctx.client).approve(ctx.escrowAddress, total);
+      const tx = call(ctx.escrowAddress, ctx.escrow.interface.encodeFunctionData("createAgreement", [terms]));
+      await expect(tx).to.emit(ctx.escrow, "AgreementCreated").withArgs(1n, address, ctx.vendor.address, anyValue);
+      await expect(tx).to.changeTokenBalances(ctx.token, [address, ctx.client, ctx.escrow], [-total, 0n, total]);
+      expect(await ctx.token.allowance(ctx.client.address, ctx.escrowAddress)).to.equal(total);
+    });
+  });
+
   context("when a creation was rejected", function () {
     it("should not use up an id", async function () {
       const ctx = await setup();
@@ -651,6 +681,73 @@ describe("createAgreementWithPermit", function () {
           .withArgs(ctx.tokenAddress, total - 1n, total);
       });
       expect(await ctx.token.allowance(ctx.client.address, ctx.escrowAddress)).to.equal(total - 1n);
+    });
+  });
+
+  context("when the client is a contract", function () {
+    it("should fall back to the contract's own allowance when the permit fails", async function () {
+      const ctx = await setup();
+      const { address, call } = await contractClient(ctx);
+      const terms = await makeTerms(ctx, { client: address, token: ctx.tokenAddress });
+      const total = totalOf(terms);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      await ctx.token.mint(address, total);
+      await call(ctx.tokenAddress, ctx.token.interface.encodeFunctionData("approve", [ctx.escrowAddress, total]));
+      // a contract cannot sign a permit: any signature fails, and the contract's approval is what counts
+      const { v, r, s } = await signPermit(ctx.token, ctx.stranger, ctx.escrowAddress, total, deadline);
+      const data = ctx.escrow.interface.encodeFunctionData("createAgreementWithPermit", [terms, deadline, v, r, s]);
+      const tx = call(ctx.escrowAddress, data);
+      await expect(tx).to.emit(ctx.escrow, "AgreementCreated").withArgs(1n, address, ctx.vendor.address, anyValue);
+      await expect(tx).to.changeTokenBalances(ctx.token, [address, ctx.client, ctx.escrow], [-total, 0n, total]);
+    });
+
+    it("should revert with InsufficientAllowance(token, 0, total) for a permit of the EOA behind it, and leave that permit unused", async function () {
+      const ctx = await setup();
+      const { address, call } = await contractClient(ctx);
+      const terms = await makeTerms(ctx, { client: address, token: ctx.tokenAddress });
+      const total = totalOf(terms);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      await ctx.token.mint(address, total);
+      // the EOA that sends the transaction signs a permit of its own tokens: a permit only ever covers the caller's
+      const { v, r, s } = await signPermit(ctx.token, ctx.client, ctx.escrowAddress, total, deadline);
+      const data = ctx.escrow.interface.encodeFunctionData("createAgreementWithPermit", [terms, deadline, v, r, s]);
+      await expectNothingChanged(
+        ctx,
+        async () => {
+          await expect(call(ctx.escrowAddress, data))
+            .to.be.revertedWithCustomError(ctx.escrow, "InsufficientAllowance")
+            .withArgs(ctx.tokenAddress, 0n, total);
+        },
+        [],
+        [address],
+      );
+      expect(await ctx.token.nonces(ctx.client.address)).to.equal(0n);
+      expect(await ctx.token.allowance(ctx.client.address, ctx.escrowAddress)).to.equal(0n);
+    });
+  });
+
+  context("when a malicious token reenters createAgreement during transferFrom", function () {
+    it("should refuse the reentry with ReentrancyGuardReentrantCall and create only the outer agreement", async function () {
+      const ctx = await setup();
+      const evil = await ethers.deployContract("MockReentrantToken");
+      const evilAddress = await evil.getAddress();
+      const terms = await makeTerms(ctx, { token: evilAddress });
+      const total = totalOf(terms);
+      await evil.mint(ctx.client.address, total);
+      await evil.connect(ctx.client).approve(ctx.escrowAddress, total);
+      await evil.arm(ctx.escrowAddress, ctx.escrow.interface.encodeFunctionData("createAgreement", [terms]));
+      // the token has no permit(): the call fails and the approval above funds the agreement
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const tx = ctx.escrow
+        .connect(ctx.client)
+        .createAgreementWithPermit(terms, deadline, 27, ethers.ZeroHash, ethers.ZeroHash);
+      await expect(tx)
+        .to.emit(ctx.escrow, "AgreementCreated")
+        .withArgs(1n, ctx.client.address, ctx.vendor.address, anyValue);
+      await expect(tx).to.changeTokenBalances(evil, [ctx.client, ctx.escrow], [-total, total]);
+      expect(await evil.reentrySucceeded()).to.equal(false);
+      expect(revertName(ctx.escrow, await evil.reentryResult())).to.equal("ReentrancyGuardReentrantCall");
+      expect(await ctx.escrow.agreementStatus(2n)).to.equal(Agreement.None);
     });
   });
 
