@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type { ContractTransactionResponse } from "ethers";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
@@ -18,6 +17,7 @@ import {
   totalOf,
 } from "./helpers/fixture";
 import {
+  contractAccount,
   createdEventTerms,
   expectNothingChanged,
   expectTermsEqual,
@@ -30,18 +30,6 @@ import {
 } from "./helpers/lifecycle";
 
 const MAX_DUE_AT = 2n ** 40n - 1n;
-
-/**
- * A contract client (MockEthReceiver, whose `call` forwards a call and bubbles its revert) driven by the client's
- * EOA: in the escrow, msg.sender is the contract and tx.origin the EOA.
- */
-async function contractClient(
-  ctx: Context,
-): Promise<{ address: string; call: (to: string, data: string) => Promise<ContractTransactionResponse> }> {
-  const wallet = await ethers.deployContract("MockEthReceiver");
-  const address = await wallet.getAddress();
-  return { address, call: (to, data) => wallet.connect(ctx.client).call(to, 0n, data) };
-}
 
 /** Sends createAgreement (ETH: the deposit as value unless told otherwise) and expects `error(args)`, nothing changed. */
 async function expectCreateRevert(
@@ -544,7 +532,7 @@ describe("createAgreement", function () {
   context("when a contract client funds with an ERC-20", function () {
     it("should pull the deposit from the contract (msg.sender), not from the account that sent the transaction", async function () {
       const ctx = await setup();
-      const { address, call } = await contractClient(ctx);
+      const { address, call } = await contractAccount(ctx.client);
       const terms = await makeTerms(ctx, { client: address, token: ctx.tokenAddress });
       const total = totalOf(terms);
       await ctx.token.mint(address, total);
@@ -687,7 +675,7 @@ describe("createAgreementWithPermit", function () {
   context("when the client is a contract", function () {
     it("should fall back to the contract's own allowance when the permit fails", async function () {
       const ctx = await setup();
-      const { address, call } = await contractClient(ctx);
+      const { address, call } = await contractAccount(ctx.client);
       const terms = await makeTerms(ctx, { client: address, token: ctx.tokenAddress });
       const total = totalOf(terms);
       const deadline = BigInt(await time.latest()) + 3600n;
@@ -703,7 +691,7 @@ describe("createAgreementWithPermit", function () {
 
     it("should revert with InsufficientAllowance(token, 0, total) for a permit of the EOA behind it, and leave that permit unused", async function () {
       const ctx = await setup();
-      const { address, call } = await contractClient(ctx);
+      const { address, call } = await contractAccount(ctx.client);
       const terms = await makeTerms(ctx, { client: address, token: ctx.tokenAddress });
       const total = totalOf(terms);
       const deadline = BigInt(await time.latest()) + 3600n;

@@ -19,7 +19,13 @@ import {
   setup,
   totalOf,
 } from "./helpers/fixture";
-import { expectNothingChanged, milestoneOf, plainTerms } from "./helpers/lifecycle";
+import {
+  type ContractAccount,
+  contractAccount,
+  expectNothingChanged,
+  milestoneOf,
+  plainTerms,
+} from "./helpers/lifecycle";
 import { cutBps, split } from "../scripts/lib/penalty";
 
 const REFUNDED = [Milestone.Settled, 10_000n, 0n, 0n];
@@ -552,6 +558,163 @@ describe("terminate", function () {
       await expect(ctx.escrow.connect(ctx.client).terminate(5n))
         .to.be.revertedWithCustomError(ctx.escrow, "AgreementNotFound")
         .withArgs(5n);
+    });
+  });
+});
+
+describe("contract callers (SWC-115: the caller is msg.sender, never tx.origin)", function () {
+  type Role = "client" | "vendor" | "arbitrator";
+  interface Refused {
+    /** Whose EOA drives the contract. */
+    driver: Role;
+    /** Prepares the state; returns the escrow call, the error expected and its arguments (the contract's address). */
+    prepare(ctx: Context, contract: string): Promise<{ data: string; error: string; args: unknown[] }>;
+  }
+  const disputable = async (ctx: Context): Promise<bigint> => {
+    const terms = await makeTerms(ctx);
+    const id = await createActive(ctx, terms);
+    await attestAt(ctx, terms, id, 0, BREACHED);
+    return id;
+  };
+  const refused: Record<string, Refused> = {
+    accept: {
+      driver: "vendor",
+      prepare: async (ctx, contract) => {
+        const id = await create(ctx, await makeTerms(ctx));
+        return { data: ctx.escrow.interface.encodeFunctionData("accept", [id]), error: "NotVendor", args: [contract] };
+      },
+    },
+    cancel: {
+      driver: "client",
+      prepare: async (ctx, contract) => {
+        const id = await create(ctx, await makeTerms(ctx));
+        return { data: ctx.escrow.interface.encodeFunctionData("cancel", [id]), error: "NotClient", args: [contract] };
+      },
+    },
+    "terminate (the client drives)": {
+      driver: "client",
+      prepare: async (ctx, contract) => {
+        const id = await createActive(ctx);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("terminate", [id]),
+          error: "NotParty",
+          args: [contract],
+        };
+      },
+    },
+    "terminate (the vendor drives)": {
+      driver: "vendor",
+      prepare: async (ctx, contract) => {
+        const id = await createActive(ctx);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("terminate", [id]),
+          error: "NotParty",
+          args: [contract],
+        };
+      },
+    },
+    "dispute (the client drives)": {
+      driver: "client",
+      prepare: async (ctx, contract) => {
+        const id = await disputable(ctx);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("dispute", [id, 0]),
+          error: "NotParty",
+          args: [contract],
+        };
+      },
+    },
+    "dispute (the vendor drives)": {
+      driver: "vendor",
+      prepare: async (ctx, contract) => {
+        const id = await disputable(ctx);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("dispute", [id, 0]),
+          error: "NotParty",
+          args: [contract],
+        };
+      },
+    },
+    resolveDispute: {
+      driver: "arbitrator",
+      prepare: async (ctx, contract) => {
+        const id = await disputable(ctx);
+        await ctx.escrow.connect(ctx.client).dispute(id, 0);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("resolveDispute", [id, 0, 0]),
+          error: "NotArbitrator",
+          args: [contract],
+        };
+      },
+    },
+    withdraw: {
+      driver: "client",
+      prepare: async (ctx, contract) => {
+        const id = await create(ctx, await makeTerms(ctx));
+        await ctx.escrow.connect(ctx.client).cancel(id);
+        return {
+          data: ctx.escrow.interface.encodeFunctionData("withdraw", [ETH, contract]),
+          error: "NothingToWithdraw",
+          args: [contract, ETH],
+        };
+      },
+    },
+  };
+
+  context("when a party's EOA sends the transaction through a contract that is not a party", function () {
+    for (const [name, { driver, prepare }] of Object.entries(refused)) {
+      it(`should refuse ${name} by the ${driver}'s contract, naming the contract in the error`, async function () {
+        const ctx = await setup();
+        const contract = await contractAccount(ctx[driver]);
+        const { data, error, args } = await prepare(ctx, contract.address);
+        await expectNothingChanged(
+          ctx,
+          async () => {
+            await expect(contract.call(ctx.escrowAddress, data))
+              .to.be.revertedWithCustomError(ctx.escrow, error)
+              .withArgs(...args);
+          },
+          [],
+          [contract.address],
+        );
+      });
+    }
+  });
+
+  context("when the vendor is a contract that someone else drives", function () {
+    async function contractVendor(
+      ctx: Context,
+    ): Promise<{ vendor: ContractAccount; terms: ISLAEscrow.TermsStruct; id: bigint }> {
+      const vendor = await contractAccount(ctx.stranger);
+      const terms = await makeTerms(ctx, { vendor: vendor.address });
+      const id = await create(ctx, terms);
+      await vendor.call(ctx.escrowAddress, ctx.escrow.interface.encodeFunctionData("accept", [id]));
+      return { vendor, terms, id };
+    }
+
+    it("should record its termination vote under the contract, and refuse a second with TerminationAlreadyRequested(id, contract)", async function () {
+      const ctx = await setup();
+      const { vendor, id } = await contractVendor(ctx);
+      const terminate = ctx.escrow.interface.encodeFunctionData("terminate", [id]);
+      await expect(vendor.call(ctx.escrowAddress, terminate))
+        .to.emit(ctx.escrow, "TerminationRequested")
+        .withArgs(id, vendor.address);
+      await expect(vendor.call(ctx.escrowAddress, terminate))
+        .to.be.revertedWithCustomError(ctx.escrow, "TerminationAlreadyRequested")
+        .withArgs(id, vendor.address);
+      await expect(ctx.escrow.connect(ctx.client).terminate(id))
+        .to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, 3000n * UNIT, 0b111);
+    });
+
+    it("should let it dispute, with MilestoneDisputed naming the contract", async function () {
+      const ctx = await setup();
+      const { vendor, terms, id } = await contractVendor(ctx);
+      await attestAt(ctx, terms, id, 0, BREACHED);
+      await expect(vendor.call(ctx.escrowAddress, ctx.escrow.interface.encodeFunctionData("dispute", [id, 0])))
+        .to.emit(ctx.escrow, "MilestoneDisputed")
+        .withArgs(id, 0, vendor.address);
+      expect((await ctx.escrow.milestoneInfo(id, 0))[0]).to.equal(Milestone.Disputed);
     });
   });
 });

@@ -19,7 +19,14 @@ import {
   signed,
   totalOf,
 } from "./helpers/fixture";
-import { expectNothingChanged, plainTerms, revertName } from "./helpers/lifecycle";
+import {
+  type ContractAccount,
+  contractAccount,
+  expectNothingChanged,
+  plainTerms,
+  proposeAs,
+  revertName,
+} from "./helpers/lifecycle";
 import { cutBps, split } from "../scripts/lib/penalty";
 
 /** MockEthReceiver modes. */
@@ -73,36 +80,20 @@ async function deployReceiver(): Promise<{ receiver: MockEthReceiver; address: s
 }
 
 /**
- * A contract party (MockEthReceiver) with an ETH balance to withdraw: it proposed agreement 1 through its `call`
- * helper and cancelled it. `call` sends a call to the escrow as the receiver.
+ * A contract party (driven by the relayer) with an ETH balance to withdraw: it proposed agreement 1 and cancelled it.
+ * `call` sends `data` to the escrow as the contract.
  */
 async function receiverWithRefund(ctx: Context): Promise<{
-  receiver: MockEthReceiver;
-  address: string;
-  call: (data: string, value?: bigint) => Promise<ContractTransactionResponse>;
+  account: ContractAccount;
+  call: (data: string) => Promise<ContractTransactionResponse>;
   refund: bigint;
 }> {
-  const { receiver, address } = await deployReceiver();
-  const call = (data: string, value = 0n) =>
-    receiver.connect(ctx.relayer).call(ctx.escrowAddress, value, data, { value });
-  const { id, total } = await proposedBy(ctx, address);
+  const account = await contractAccount(ctx.relayer);
+  const call = (data: string) => account.call(ctx.escrowAddress, data);
+  const { id, total } = await proposeAs(ctx, account);
   await call(ctx.escrow.interface.encodeFunctionData("cancel", [id]));
-  expect(await ctx.escrow.balanceOf(address, ETH)).to.equal(total);
-  return { receiver, address, call, refund: total };
-}
-
-/** A MockEthReceiver at `client` proposes (and funds) an ETH agreement with the default terms. */
-async function proposedBy(
-  ctx: Context,
-  client: string,
-): Promise<{ terms: ISLAEscrow.TermsStruct; id: bigint; total: bigint }> {
-  const receiver = await ethers.getContractAt("MockEthReceiver", client);
-  const terms = await makeTerms(ctx, { client });
-  const total = totalOf(terms);
-  const data = ctx.escrow.interface.encodeFunctionData("createAgreement", [terms]);
-  await receiver.connect(ctx.relayer).call(ctx.escrowAddress, total, data, { value: total });
-  const events = await ctx.escrow.queryFilter(ctx.escrow.filters.AgreementCreated());
-  return { terms, id: events[events.length - 1].args.id, total };
+  expect(await ctx.escrow.balanceOf(account.address, ETH)).to.equal(total);
+  return { account, call, refund: total };
 }
 
 describe("withdraw", function () {
@@ -316,7 +307,8 @@ describe("withdraw", function () {
   context("when the ETH recipient reenters withdraw while receiving", function () {
     it("should refuse the reentry (ReentrancyGuardReentrantCall) and pay exactly once", async function () {
       const ctx = await setup();
-      const { receiver, address, call, refund: total } = await receiverWithRefund(ctx);
+      const { account, call, refund: total } = await receiverWithRefund(ctx);
+      const { receiver, address } = account;
       const withdrawData = ctx.escrow.interface.encodeFunctionData("withdraw", [ETH, address]);
       await receiver.setMode(Mode.Reenter, withdrawData);
       const tx = call(withdrawData);
@@ -345,9 +337,9 @@ describe("withdraw", function () {
       /** Asserts what that call did, given the withdrawal's transaction. */
       check: (tx: Promise<ContractTransactionResponse>) => Promise<void>;
     }
-    const cases: Record<string, (ctx: Context, receiver: string) => Promise<Reentry>> = {
-      "accept (the receiver is the vendor)": async (ctx, receiver) => {
-        const id = await create(ctx, await makeTerms(ctx, { vendor: receiver }));
+    const cases: Record<string, (ctx: Context, party: ContractAccount) => Promise<Reentry>> = {
+      "accept (the receiver is the vendor)": async (ctx, party) => {
+        const id = await create(ctx, await makeTerms(ctx, { vendor: party.address }));
         return {
           data: ctx.escrow.interface.encodeFunctionData("accept", [id]),
           check: async (tx) => {
@@ -356,41 +348,42 @@ describe("withdraw", function () {
           },
         };
       },
-      "cancel (the receiver is the client)": async (ctx, receiver) => {
-        const { id, total } = await proposedBy(ctx, receiver);
+      "cancel (the receiver is the client)": async (ctx, party) => {
+        const { id, total } = await proposeAs(ctx, party);
         return {
           data: ctx.escrow.interface.encodeFunctionData("cancel", [id]),
           check: async (tx) => {
             await expect(tx).to.emit(ctx.escrow, "AgreementCancelled").withArgs(id, total);
-            expect(await ctx.escrow.balanceOf(receiver, ETH)).to.equal(total);
+            expect(await ctx.escrow.balanceOf(party.address, ETH)).to.equal(total);
           },
         };
       },
-      "terminate (the receiver is the client; the vendor voted first)": async (ctx, receiver) => {
-        const { id, total } = await proposedBy(ctx, receiver);
+      "terminate (the receiver is the client; the vendor voted first)": async (ctx, party) => {
+        const { id, total } = await proposeAs(ctx, party);
         await ctx.escrow.connect(ctx.vendor).accept(id);
         await ctx.escrow.connect(ctx.vendor).terminate(id);
         return {
           data: ctx.escrow.interface.encodeFunctionData("terminate", [id]),
           check: async (tx) => {
+            await expect(tx).to.emit(ctx.escrow, "TerminationRequested").withArgs(id, party.address);
             await expect(tx).to.emit(ctx.escrow, "AgreementTerminated").withArgs(id, total, 0b111);
-            expect(await ctx.escrow.balanceOf(receiver, ETH)).to.equal(total);
+            expect(await ctx.escrow.balanceOf(party.address, ETH)).to.equal(total);
           },
         };
       },
-      "dispute (the receiver is the client)": async (ctx, receiver) => {
-        const { terms, id } = await proposedBy(ctx, receiver);
+      "dispute (the receiver is the client)": async (ctx, party) => {
+        const { terms, id } = await proposeAs(ctx, party);
         await ctx.escrow.connect(ctx.vendor).accept(id);
         await attestAt(ctx, terms, id, 0, BREACHED);
         return {
           data: ctx.escrow.interface.encodeFunctionData("dispute", [id, 0]),
           check: async (tx) => {
-            await expect(tx).to.emit(ctx.escrow, "MilestoneDisputed").withArgs(id, 0, receiver);
+            await expect(tx).to.emit(ctx.escrow, "MilestoneDisputed").withArgs(id, 0, party.address);
           },
         };
       },
-      "resolveDispute (the receiver is the arbitrator)": async (ctx, receiver) => {
-        const terms = await makeTerms(ctx, { arbitrator: receiver });
+      "resolveDispute (the receiver is the arbitrator)": async (ctx, party) => {
+        const terms = await makeTerms(ctx, { arbitrator: party.address });
         const id = await createActive(ctx, terms);
         await attestAt(ctx, terms, id, 0, BREACHED);
         await ctx.escrow.connect(ctx.client).dispute(id, 0);
@@ -435,8 +428,9 @@ describe("withdraw", function () {
     for (const [name, prepare] of Object.entries(cases)) {
       it(`should let it call ${name} and still pay the withdrawal exactly once`, async function () {
         const ctx = await setup();
-        const { receiver, address, call, refund } = await receiverWithRefund(ctx);
-        const reentry = await prepare(ctx, address);
+        const { account, call, refund } = await receiverWithRefund(ctx);
+        const { receiver, address } = account;
+        const reentry = await prepare(ctx, account);
         await receiver.setMode(Mode.Reenter, reentry.data);
         const tx = call(ctx.escrow.interface.encodeFunctionData("withdraw", [ETH, address]));
         await expect(tx).to.emit(ctx.escrow, "Withdrawn").withArgs(address, ETH, address, refund);

@@ -1,15 +1,16 @@
 /**
  * Extra helpers for the creation, lifecycle and withdrawal tests: plain (comparable) terms, sorted random
- * oracle addresses, EIP-2612 permits, a "nothing changed" snapshot and decoding of a recorded revert.
+ * oracle addresses, EIP-2612 permits, a "nothing changed" snapshot, decoding of a recorded revert and contract
+ * accounts (parties that are contracts).
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { type AddressLike, type BytesLike, resolveAddress } from "ethers";
+import { type AddressLike, type BytesLike, type ContractTransactionResponse, resolveAddress } from "ethers";
 import { signPermit as signTokenPermit } from "../../scripts/lib/permit";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ISLAEscrow, MockERC20Permit, SLAEscrow } from "../../typechain-types";
+import type { ISLAEscrow, MockERC20Permit, MockEthReceiver, SLAEscrow } from "../../typechain-types";
 import type { TermsValue } from "../../scripts/lib/terms-file";
-import { type Context, ETH } from "./fixture";
+import { type Context, ETH, makeTerms, totalOf } from "./fixture";
 
 /** A Terms struct with every address checksummed and every number a bigint, for deep equality. */
 export type PlainTerms = TermsValue;
@@ -183,4 +184,35 @@ export async function expectNothingChanged(
 export async function milestoneOf(escrow: SLAEscrow, id: bigint, milestone: number): Promise<bigint[]> {
   const [status, cutBps, attestedAt, disputedAt] = await escrow.milestoneInfo(id, milestone);
   return [status, cutBps, attestedAt, disputedAt];
+}
+
+/** A contract account (MockEthReceiver): in what it calls, msg.sender is the contract and tx.origin its driver. */
+export interface ContractAccount {
+  receiver: MockEthReceiver;
+  address: string;
+  /** Has the contract call `to` with `data` and `value` (sent along by the driver); a revert bubbles up as is. */
+  call(to: string, data: string, value?: bigint): Promise<ContractTransactionResponse>;
+}
+
+/** Deploys a contract account that `driver` makes act. */
+export async function contractAccount(driver: HardhatEthersSigner): Promise<ContractAccount> {
+  const receiver = await ethers.deployContract("MockEthReceiver");
+  return {
+    receiver,
+    address: await receiver.getAddress(),
+    call: (to, data, value = 0n) => receiver.connect(driver).call(to, value, data, { value }),
+  };
+}
+
+/** `client` proposes and funds an ETH agreement with the default terms and `overrides`; returns the new id. */
+export async function proposeAs(
+  ctx: Context,
+  client: ContractAccount,
+  overrides: Partial<ISLAEscrow.TermsStruct> = {},
+): Promise<{ terms: ISLAEscrow.TermsStruct; id: bigint; total: bigint }> {
+  const terms = await makeTerms(ctx, { client: client.address, ...overrides });
+  const total = totalOf(terms);
+  await client.call(ctx.escrowAddress, ctx.escrow.interface.encodeFunctionData("createAgreement", [terms]), total);
+  const events = await ctx.escrow.queryFilter(ctx.escrow.filters.AgreementCreated());
+  return { terms, id: events[events.length - 1].args.id, total };
 }
