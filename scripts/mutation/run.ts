@@ -18,7 +18,7 @@
  *
  * Options (after `--`):
  *   --fresh         ignore earlier results (default: reuse a result when the mutated file is unchanged; a live or
- *                   timed-out mutant is tested again when the tests changed)
+ *                   timed-out mutant is tested again when the tests changed, unless equivalent.json lists it)
  *   --only <ids>    comma-separated mutant ids
  *   --file <name>   only mutants of files whose path contains <name>
  *   --list          print the mutants and stop
@@ -389,10 +389,12 @@ async function main(): Promise<void> {
   }
 
   const fingerprints = new Map<string, string>(); // bytecode fingerprint -> id of the first mutant with it
+  const reviewed = loadEquivalent();
   const queue = mutants.filter((m) => {
     const r = previous.get(m.id);
     if (r === undefined || r.sourceHash !== sha1(sources.get(m.file) as string)) return true;
-    return (r.status === "live" || r.status === "timedout") && r.suiteHash !== suiteHash;
+    // A live mutant reviewed as equivalent is not run again for new tests (`--fresh` re-runs it).
+    return (r.status === "live" || r.status === "timedout") && r.suiteHash !== suiteHash && !(m.id in reviewed);
   });
   const reused = mutants.length - queue.length;
   if (reused > 0) console.log(`[mutation] reusing ${reused} earlier results (unchanged source; killed stays killed when tests are added)`);
