@@ -23,6 +23,7 @@ import {
   type ContractAccount,
   contractAccount,
   expectNothingChanged,
+  manyMilestones,
   milestoneOf,
   plainTerms,
 } from "./helpers/lifecycle";
@@ -207,6 +208,20 @@ describe("cancel", function () {
     });
   });
 
+  context("when the agreement has the maximum of 128 milestones", function () {
+    it("should refund all 128 (the last word included) and close the agreement", async function () {
+      const ctx = await setup();
+      const milestones = manyMilestones(128, UNIT, BigInt(await time.latest()), BigInt(DAY));
+      const { terms, id } = await proposed(ctx, { milestones });
+      await expect(ctx.escrow.connect(ctx.client).cancel(id))
+        .to.emit(ctx.escrow, "AgreementCancelled")
+        .withArgs(id, totalOf(terms));
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(128n * UNIT);
+      expect(await milestoneOf(ctx.escrow, id, 127)).to.deep.equal(REFUNDED);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+    });
+  });
+
   context("when someone other than the client cancels", function () {
     for (const who of ["vendor", "arbitrator", "stranger"] as const) {
       it(`should revert with NotClient(caller) for the ${who}`, async function () {
@@ -354,6 +369,20 @@ describe("terminate", function () {
       await expect(tx).to.changeEtherBalances([ctx.escrow, ctx.client], [0n, 0n]);
       expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(totalOf(terms));
       for (let i = 0; i < 3; i++) expect(await milestoneOf(ctx.escrow, id, i)).to.deep.equal(REFUNDED);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+    });
+  });
+
+  context("when both parties asked with the maximum of 128 milestones, none due", function () {
+    it("should refund all 128 (mask 2^128 - 1) and close the agreement", async function () {
+      const ctx = await setup();
+      const milestones = manyMilestones(128, UNIT, BigInt(await time.latest()), BigInt(DAY));
+      const { terms, id } = await active(ctx, { milestones });
+      await ctx.escrow.connect(ctx.vendor).terminate(id);
+      await expect(ctx.escrow.connect(ctx.client).terminate(id))
+        .to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, totalOf(terms), 2n ** 128n - 1n);
+      expect(await milestoneOf(ctx.escrow, id, 127)).to.deep.equal(REFUNDED);
       expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
     });
   });
