@@ -4,6 +4,7 @@ import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import {
   BREACHED,
   DAY,
+  ETH,
   MET,
   Milestone,
   Settlement,
@@ -16,6 +17,51 @@ import {
 } from "./helpers/fixture";
 
 const MAX_UINT32 = 2n ** 32n - 1n;
+
+const coder = ethers.AbiCoder.defaultAbiCoder();
+const mappingSlot = (key: string | bigint, slot: bigint): bigint =>
+  BigInt(ethers.keccak256(coder.encode([typeof key === "string" ? "address" : "uint256", "uint256"], [key, slot])));
+
+/** Storage slots of the escrow's state, from the compiler's storage layout of SLAEscrow. */
+async function slots(): Promise<{
+  milestone: (id: bigint, m: number) => bigint;
+  agreement: (id: bigint, word: number) => bigint;
+  balance: (account: string, token: string) => bigint;
+}> {
+  const info = await artifacts.getBuildInfo("contracts/SLAEscrow.sol:SLAEscrow");
+  const layout = (
+    info?.output.contracts["contracts/SLAEscrow.sol"].SLAEscrow as unknown as {
+      storageLayout: { storage: { label: string; slot: string }[] };
+    }
+  ).storageLayout.storage;
+  const of = (label: string): bigint => {
+    const v = layout.find((entry) => entry.label === label);
+    expect(v, `no ${label} in SLAEscrow's storage layout`).to.not.equal(undefined);
+    return BigInt(v!.slot);
+  };
+  const [milestones, agreements, balances] = [of("_milestones"), of("_agreements"), of("_balances")];
+  return {
+    milestone: (id, m) => mappingSlot(id, milestones) + BigInt(m),
+    agreement: (id, word) => mappingSlot(id, agreements) + BigInt(word),
+    balance: (account, token) => mappingSlot(token, mappingSlot(account, balances)),
+  };
+}
+
+/** The storage slots a transaction read (SLOAD) and wrote (SSTORE), from Hardhat's debug_traceTransaction. */
+async function storageAccess(hash: string): Promise<{ read: Set<bigint>; written: Set<bigint> }> {
+  const trace = (await ethers.provider.send("debug_traceTransaction", [hash, { disableMemory: true }])) as {
+    structLogs: { op: string; stack?: string[] }[];
+  };
+  const read = new Set<bigint>();
+  const written = new Set<bigint>();
+  for (const { op, stack } of trace.structLogs) {
+    if ((op !== "SLOAD" && op !== "SSTORE") || stack === undefined) continue;
+    const top = stack[stack.length - 1];
+    const key = BigInt(top.startsWith("0x") ? top : `0x${top}`);
+    (op === "SLOAD" ? read : written).add(key);
+  }
+  return { read, written };
+}
 
 describe("SLAEscrow: packed-field bounds", function () {
   context("when attestGrace and disputeWindow are the largest uint32", function () {
@@ -59,19 +105,12 @@ describe("SLAEscrow: packed-field bounds", function () {
   });
 
   context("when milestones are settled silently, after an attestation and after a dispute", function () {
-    /** The raw storage word of milestone `m`: `_milestones[id][m]` (slot from the compiler's storage layout). */
+    /** The raw storage word of milestone `m`: `_milestones[id][m]`. */
     async function milestoneWord(escrow: string, id: bigint, m: number): Promise<bigint> {
-      const info = await artifacts.getBuildInfo("contracts/SLAEscrow.sol:SLAEscrow");
-      const layout = (
-        info?.output.contracts["contracts/SLAEscrow.sol"].SLAEscrow as unknown as {
-          storageLayout: { storage: { label: string; slot: string }[] };
-        }
-      ).storageLayout.storage;
-      const slot = BigInt(layout.find((v) => v.label === "_milestones")?.slot ?? "-1");
-      const base = BigInt(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [id, slot])));
-      return BigInt(await ethers.provider.getStorage(escrow, base + BigInt(m)));
+      return BigInt(await ethers.provider.getStorage(escrow, (await slots()).milestone(id, m)));
     }
-    const field = (word: bigint, shift: number, bits: number): bigint => (word >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n);
+    const field = (word: bigint, shift: number, bits: number): bigint =>
+      (word >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n);
 
     it("should keep one word per milestone in the documented layout: amount 128 | dueAt 40 | state 8 (3 + what came before once settled) | cut 16 | attest delay 32 | dispute delay 32", async function () {
       const ctx = await setup();
@@ -97,13 +136,63 @@ describe("SLAEscrow: packed-field bounds", function () {
       for (let m = 0; m < 3; m++) {
         const word = await milestoneWord(ctx.escrowAddress, id, m);
         expect(
-          [field(word, 0, 128), field(word, 128, 40), field(word, 168, 8), field(word, 176, 16), field(word, 192, 32), field(word, 224, 32)],
+          [
+            field(word, 0, 128),
+            field(word, 128, 40),
+            field(word, 168, 8),
+            field(word, 176, 16),
+            field(word, 192, 32),
+            field(word, 224, 32),
+          ],
           `milestone ${m}`,
-        ).to.deep.equal([1000n * UNIT, due[m], expected[m].state, expected[m].cut, expected[m].attestDelay, expected[m].disputeDelay]);
+        ).to.deep.equal([
+          1000n * UNIT,
+          due[m],
+          expected[m].state,
+          expected[m].cut,
+          expected[m].attestDelay,
+          expected[m].disputeDelay,
+        ]);
         expect((await ctx.escrow.milestoneInfo(id, m))[0]).to.equal(Milestone.Settled);
       }
       // a milestone that does not exist is a zero word
       expect(await milestoneWord(ctx.escrowAddress, id, 3)).to.equal(0n);
+    });
+  });
+});
+
+describe("SLAEscrow: storage touched by settle (each cold slot is 2,100 gas)", function () {
+  context("when a milestone is paid in full (toClient = 0)", function () {
+    it("should write only the milestone word and the vendor's balance, and never read the client (agreement word 2)", async function () {
+      const ctx = await setup();
+      const terms = await makeTerms(ctx, { arbitrator: ETH });
+      const id = await createActive(ctx, terms);
+      await attestAt(ctx, terms, id, 0, MET);
+      const tx = await ctx.escrow.connect(ctx.relayer).settle(id, 0);
+      await expect(tx)
+        .to.emit(ctx.escrow, "MilestoneSettled")
+        .withArgs(id, 0, Settlement.Attested, 0, 1000n * UNIT, 0);
+      const s = await slots();
+      const { read, written } = await storageAccess(tx.hash);
+      expect([...written]).to.have.members([s.milestone(id, 0), s.balance(ctx.vendor.address, ETH)]);
+      expect(read.has(s.agreement(id, 0)), "read the vendor's word (the trace sees reads)").to.equal(true);
+      expect(read.has(s.agreement(id, 2)), "read the client's word").to.equal(false);
+    });
+  });
+
+  context("when a silent milestone is refunded in full (toVendor = 0)", function () {
+    it("should write only the milestone word and the client's balance, not the vendor's", async function () {
+      const ctx = await setup();
+      const terms = await makeTerms(ctx, { arbitrator: ETH });
+      const id = await createActive(ctx, terms);
+      await time.increaseTo(BigInt(terms.milestones[0].dueAt) + BigInt(terms.attestGrace) + 1n);
+      const tx = await ctx.escrow.connect(ctx.relayer).settle(id, 0);
+      await expect(tx)
+        .to.emit(ctx.escrow, "MilestoneSettled")
+        .withArgs(id, 0, Settlement.Silent, 10_000, 0, 1000n * UNIT);
+      const s = await slots();
+      const { written } = await storageAccess(tx.hash);
+      expect([...written]).to.have.members([s.milestone(id, 0), s.balance(ctx.client.address, ETH)]);
     });
   });
 });
