@@ -172,10 +172,11 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         AgreementStatus status = a.status;
         if (status != AgreementStatus.Proposed) _revertNotProposed(id, status);
         if (msg.sender != a.vendor) revert NotVendor(msg.sender);
-        // Accepting late would let milestones whose attestation window closed while nobody could attest settle
-        // with silentCutBps instead of a full refund: the vendor must accept before the first window closes.
-        uint256 deadline = _milestones[id][0].dueAt() + a.attestGrace;
-        if (block.timestamp > deadline) revert AcceptanceWindowClosed(uint64(deadline));
+        // Attestations need the agreement Active: accepting at or after the first due time would cut milestone 0's
+        // attestation window short (in its last second, to nothing, so that it settles with silentCutBps instead
+        // of its measured cut). The vendor must accept before dueAt[0]: every window is then whole.
+        uint256 deadline = _milestones[id][0].dueAt();
+        if (block.timestamp >= deadline) revert AcceptanceWindowClosed(uint64(deadline));
         // Effect
         a.status = AgreementStatus.Active;
         emit AgreementAccepted(id);

@@ -17,6 +17,7 @@ import {
   createActive,
   makeTerms,
   setup,
+  signed,
   totalOf,
 } from "./helpers/fixture";
 import {
@@ -147,28 +148,88 @@ describe("accept", function () {
     });
   });
 
-  context("when the acceptance deadline dueAt[0] + attestGrace is reached exactly", function () {
+  context("when the acceptance deadline dueAt[0] is one second away", function () {
     it("should still accept", async function () {
       const ctx = await setup();
       const { terms, id } = await proposed(ctx);
-      await time.setNextBlockTimestamp(graceEnd(terms, 0));
+      await time.setNextBlockTimestamp(dueAt(terms, 0) - 1n);
       await expect(ctx.escrow.connect(ctx.vendor).accept(id)).to.emit(ctx.escrow, "AgreementAccepted").withArgs(id);
-      expect(BigInt(await time.latest())).to.equal(graceEnd(terms, 0));
+      expect(BigInt(await time.latest())).to.equal(dueAt(terms, 0) - 1n);
       expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
     });
   });
 
-  context("when the acceptance deadline passed by one second", function () {
+  context("when the acceptance deadline dueAt[0] is reached exactly", function () {
     it("should revert with AcceptanceWindowClosed(deadline)", async function () {
       const ctx = await setup();
       const { terms, id } = await proposed(ctx);
-      await time.setNextBlockTimestamp(graceEnd(terms, 0) + 1n);
+      await time.setNextBlockTimestamp(dueAt(terms, 0));
       await expectNothingChanged(ctx, async () => {
         await expect(ctx.escrow.connect(ctx.vendor).accept(id))
           .to.be.revertedWithCustomError(ctx.escrow, "AcceptanceWindowClosed")
-          .withArgs(graceEnd(terms, 0));
+          .withArgs(dueAt(terms, 0));
       });
       expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+    });
+  });
+
+  // Issue 11, finding 1: accepting was allowed until dueAt[0] + attestGrace, but attestations need the agreement
+  // Active, so a vendor accepting in the last second left the oracles no time and milestone 0 settled with
+  // silentCutBps (here 0: paid in full) instead of its measured cut.
+  context("when the vendor accepts late so that milestone 0 cannot be attested (issue 11)", function () {
+    it("should refuse the acceptance at dueAt[0] + attestGrace with AcceptanceWindowClosed(dueAt[0]), so milestone 0 refunds the client in full instead of paying the vendor by silentCutBps 0", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx, { silentCutBps: 0 });
+      const amount = BigInt(terms.milestones[0].amount);
+      await time.setNextBlockTimestamp(graceEnd(terms, 0));
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.vendor).accept(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "AcceptanceWindowClosed")
+          .withArgs(dueAt(terms, 0));
+      });
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+      // Nobody could attest while Proposed: the first second after the grace, milestone 0 refunds itself.
+      await time.setNextBlockTimestamp(graceEnd(terms, 0) + 1n);
+      const tx = ctx.escrow.connect(ctx.relayer).settle(id, 0);
+      await expect(tx)
+        .to.emit(ctx.escrow, "MilestoneSettled")
+        .withArgs(id, 0n, Settlement.Silent, 10_000n, 0n, amount);
+      await expect(tx).to.changeEtherBalances([ctx.escrow, ctx.client, ctx.vendor], [0n, 0n, 0n]);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(amount);
+      expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(0n);
+    });
+
+    it("should refuse the acceptance at dueAt[0], the first second of milestone 0's attestation window, with AcceptanceWindowClosed(dueAt[0])", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx, { silentCutBps: 0 });
+      await time.setNextBlockTimestamp(dueAt(terms, 0));
+      await expectNothingChanged(ctx, async () => {
+        await expect(ctx.escrow.connect(ctx.vendor).accept(id))
+          .to.be.revertedWithCustomError(ctx.escrow, "AcceptanceWindowClosed")
+          .withArgs(dueAt(terms, 0));
+      });
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+    });
+
+    it("should accept at dueAt[0] - 1 and leave milestone 0 its whole attestation window: attested at dueAt[0] + attestGrace with its measured cut", async function () {
+      const ctx = await setup();
+      const { terms, id } = await proposed(ctx, { silentCutBps: 0 });
+      const amount = BigInt(terms.milestones[0].amount);
+      await time.setNextBlockTimestamp(dueAt(terms, 0) - 1n);
+      await expect(ctx.escrow.connect(ctx.vendor).accept(id)).to.emit(ctx.escrow, "AgreementAccepted").withArgs(id);
+      // The last second of the window is still open to the oracles.
+      // (BREACHED: availability tier 25% + latency tier 15% = a 40% cut.)
+      await time.setNextBlockTimestamp(graceEnd(terms, 0));
+      await expect(ctx.escrow.connect(ctx.relayer).postAttestation(...(await signed(ctx, id, 0, BREACHED))))
+        .to.emit(ctx.escrow, "AttestationPosted")
+        .withArgs(id, 0n, 4000n, BREACHED, ethers.id(`report ${id}/0`), 0b011n);
+      expect(await milestoneOf(ctx.escrow, id, 0)).to.deep.equal([Milestone.Attested, 4000n, graceEnd(terms, 0), 0n]);
+      await time.setNextBlockTimestamp(graceEnd(terms, 0) + BigInt(terms.disputeWindow));
+      await expect(ctx.escrow.connect(ctx.relayer).settle(id, 0))
+        .to.emit(ctx.escrow, "MilestoneSettled")
+        .withArgs(id, 0n, Settlement.Attested, 4000n, (amount * 6n) / 10n, (amount * 4n) / 10n);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(400n * UNIT);
+      expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(600n * UNIT);
     });
   });
 });

@@ -159,7 +159,8 @@ interface ISLAEscrow {
     error NotParty(address caller);
     error NotArbitrator(address caller);
     error NoArbitrator(uint256 id);
-    /// @dev The vendor may accept until the first milestone's attestation window closes.
+    /// @dev The vendor may accept only before `deadline`, the first milestone's due time (`dueAt[0]`): attestations
+    /// need the agreement Active, so a later acceptance would shorten milestone 0's attestation window.
     error AcceptanceWindowClosed(uint64 deadline);
     error TerminationAlreadyRequested(uint256 id, address party);
 
@@ -214,8 +215,10 @@ interface ISLAEscrow {
     ) external returns (uint256 id);
 
     /// @notice The vendor accepts the terms: the agreement becomes Active.
-    /// @dev Only while Proposed and no later than the first milestone's `dueAt + attestGrace`.
-    /// Emits {AgreementAccepted}.
+    /// @dev Only while Proposed and `block.timestamp < dueAt[0]` (the first milestone's due time), so that every
+    /// milestone has its whole attestation window while Active; otherwise reverts with
+    /// {AcceptanceWindowClosed}(dueAt[0]). A proposal not accepted by then can still be cancelled, and each
+    /// milestone refunds itself in full after its grace. Emits {AgreementAccepted}.
     function accept(uint256 id) external;
 
     /// @notice The client withdraws a proposal the vendor has not accepted: every unsettled milestone is

@@ -92,8 +92,9 @@ const ESCROW: Record<string, Explainer> = {
   NotArbitrator: (a) => `${a[0]} is not the agreement's arbitrator; only the arbitrator may resolve disputes`,
   NoArbitrator: (a) => `agreement ${a[0]} has no arbitrator, so its milestones cannot be disputed`,
   AcceptanceWindowClosed: (a) =>
-    `the vendor could accept until ${when(a[0])} (the first milestone's due time plus the attestation grace); ` +
-    `that has passed, and the client can cancel for a full refund`,
+    `the vendor could accept only before ${when(a[0])}, the first milestone's due time (from then on its ` +
+    `attestation window is open); that time has come, so the proposal can no longer be accepted: the client can ` +
+    `cancel it for a full refund, and each milestone refunds itself after its grace`,
   TerminationAlreadyRequested: (a) =>
     `${a[1]} already asked to terminate agreement ${a[0]}; it takes effect when the other party asks too`,
 

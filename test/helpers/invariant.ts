@@ -659,7 +659,7 @@ export class Runner {
     if (op.kind === "accept" || op.kind === "cancel") {
       a = this.agreementFor(
         op.ref,
-        (x) => derivedStatus(x) === 1n && (op.kind === "cancel" || this.clock <= x.milestones[0].dueAt + x.attestGrace),
+        (x) => derivedStatus(x) === 1n && (op.kind === "cancel" || this.clock < x.milestones[0].dueAt),
       );
     } else if (op.kind === "terminate") {
       a =
@@ -788,7 +788,8 @@ export class Runner {
           case "accept": {
             from = this.signerFor(a, op.by).address;
             data = encode("accept", [a.id]);
-            expected = a.state === "proposed" && from === a.vendor && ts <= a.milestones[0].dueAt + a.attestGrace;
+            // accept only before the first due time: every milestone keeps its whole attestation window
+            expected = a.state === "proposed" && from === a.vendor && ts < a.milestones[0].dueAt;
             break;
           }
           case "cancel": {
@@ -915,17 +916,27 @@ export class Runner {
       await this.step(readable(next), { a, i: 0 });
     }
     if (op.kind === "create" && op.accept) {
-      // the vendor accepts at once (the next second), so that most agreements go Active
+      // the vendor accepts at once (the next second), so that most agreements go Active; a first milestone due
+      // that very second is too late to accept (accept needs now < dueAt[0])
       await this.check();
       const created = this.agreements[this.agreements.length - 1];
       this.log.push(`  (vendor accepts #${created.id})`);
+      const inTime = this.clock < created.milestones[0].dueAt;
       const accepted = await this.send(created.vendor, escrow, encode("accept", [created.id]));
-      this.expect(
-        !("revert" in accepted),
-        `accept right after creation reverted: ${"revert" in accepted ? accepted.revert : ""}`,
-      );
+      if (inTime) {
+        this.expect(
+          !("revert" in accepted),
+          `accept right after creation reverted: ${"revert" in accepted ? accepted.revert : ""}`,
+        );
+      } else {
+        this.expect(
+          "revert" in accepted && accepted.revert === "AcceptanceWindowClosed",
+          `accept at the first due time ${created.milestones[0].dueAt} ` +
+            `${"revert" in accepted ? `reverted with ${accepted.revert}` : "succeeded"}, not AcceptanceWindowClosed`,
+        );
+      }
       if ("events" in accepted) for (const ev of accepted.events) this.apply(ev, accepted.ts, created.vendor, {});
-      this.stats.record("accept", null);
+      this.stats.record("accept", "revert" in accepted ? accepted.revert : null);
     }
   }
 
