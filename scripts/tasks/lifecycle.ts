@@ -1,11 +1,12 @@
 /** `sla:accept`, `sla:cancel`, `sla:dispute`, `sla:resolve`, `sla:terminate`: one escrow call each. */
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatAmount, formatTime, parseCut, tokenAt } from "../lib/terms-file";
+import { formatAmount, formatDuration, formatTime, parseCut, tokenAt } from "../lib/terms-file";
 import {
   type EscrowArgs,
   type RunState,
   agreementToken,
+  chainNow,
   explainFor,
   flag,
   parseId,
@@ -34,12 +35,31 @@ interface ResolveArgs extends MilestoneArgs {
   cut?: string;
 }
 
+/**
+ * What `sla:accept` says before it sends: the vendor may accept only before the first milestone's due time
+ * (`now < dueAt[0]`), so that every milestone has its whole attestation window while the agreement is Active.
+ */
+export function acceptanceDeadline(firstDueAt: bigint, now: bigint): string[] {
+  const deadline = formatTime(firstDueAt);
+  return now < firstDueAt
+    ? [
+        `deadline: the vendor can accept only before ${deadline} (the first milestone's due time); ` +
+          `${formatDuration(firstDueAt - now)} left at the chain's time ${formatTime(now)}`,
+      ]
+    : [
+        `deadline: the vendor could accept only before ${deadline} (the first milestone's due time); the chain's ` +
+          `time is ${formatTime(now)}, too late`,
+      ];
+}
+
 async function accept(args: IdArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<string> {
   const id = parseId(args.id);
   const c = await signerContext(hre, args);
   const terms = await readTerms(c, id);
   const token = await tokenAt(hre, terms.token);
   run.explain = explainFor(token);
+  // The deadline first, so that a vendor who is too late reads why before the error (AcceptanceWindowClosed).
+  for (const line of acceptanceDeadline(terms.milestones[0].dueAt, await chainNow(hre))) say(line);
   await simulate(c, "accept", [id]); // a rejection is explained before the terms are shown
   say(`Accepting agreement ${id}:`);
   for (const line of describeTerms(terms, token)) say(line ? `  ${line}` : "");

@@ -7,7 +7,15 @@ import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { AGREEMENT_STATUS, MILESTONE_STATUS } from "../lib/explain";
 import { split } from "../lib/penalty";
-import { type ResolvedToken, formatAmount, formatCut, formatTime, formatUnitsExact, tokenAt } from "../lib/terms-file";
+import {
+  type ResolvedToken,
+  formatAmount,
+  formatCut,
+  formatDuration,
+  formatTime,
+  formatUnitsExact,
+  tokenAt,
+} from "../lib/terms-file";
 import {
   type EscrowArgs,
   type RunState,
@@ -55,6 +63,8 @@ export interface StatusReport {
   clientBalance: bigint;
   vendorBalance: bigint;
   terminationRequestedBy: string[];
+  /** While Proposed: the acceptance deadline, the first milestone's due time (the vendor accepts before it). */
+  acceptBefore?: bigint;
   milestones: MilestoneRow[];
 }
 
@@ -156,6 +166,7 @@ async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: Run
     clientBalance: await c.escrow.balanceOf(terms.client, token.address),
     vendorBalance: await c.escrow.balanceOf(terms.vendor, token.address),
     terminationRequestedBy,
+    ...(agreementStatus === "Proposed" ? { acceptBefore: terms.milestones[0].dueAt } : {}),
     milestones,
   };
   print(
@@ -175,6 +186,16 @@ function print(r: StatusReport, total: bigint, now: bigint): void {
   say(`  client      ${r.client}: ${formatAmount(r.clientBalance, r.token)} to withdraw`);
   say(`  vendor      ${r.vendor}: ${formatAmount(r.vendorBalance, r.token)} to withdraw`);
   say(`  arbitrator  ${r.arbitrator === ZeroAddress ? "none" : r.arbitrator}`);
+  if (r.acceptBefore !== undefined) {
+    const deadline = formatTime(r.acceptBefore);
+    say(
+      now < r.acceptBefore
+        ? `  acceptance  the vendor can accept before ${deadline} (the first milestone's due time), ` +
+            `${formatDuration(r.acceptBefore - now)} from now`
+        : `  acceptance  closed at ${deadline} (the first milestone's due time): the vendor can no longer accept; ` +
+            `the client can cancel, and each milestone refunds itself after its grace`,
+    );
+  }
   if (r.terminationRequestedBy.length > 0) {
     const who = r.terminationRequestedBy.map((a) => (a === r.client ? "client" : "vendor")).join(" and ");
     say(`  termination requested by the ${who}`);

@@ -44,6 +44,30 @@ describe("tasks: failures", function () {
       );
     });
 
+    it("accept at the first due time: the deadline is said first, then AcceptanceWindowClosed(dueAt[0]) in words", async function () {
+      const ctx = await setup();
+      const t = await created(ctx);
+      const firstDue = t.terms.milestones[0].dueAt;
+      await time.setNextBlockTimestamp(firstDue);
+      await hre.network.provider.send("evm_mine");
+      const block = await hre.ethers.provider.getBlockNumber();
+      const r = await runTask("sla:accept", { id: "1", from: "2" });
+      expect(r.exitCode).to.equal(1);
+      expect(r.result).to.equal(undefined);
+      expect(await hre.ethers.provider.getBlockNumber(), "a transaction was sent").to.equal(block);
+      expect(r.out).to.equal(
+        `deadline: the vendor could accept only before ${formatTime(firstDue)} (the first milestone's due time); ` +
+          `the chain's time is ${formatTime(firstDue)}, too late\n`,
+      );
+      expect(r.err).to.equal(
+        `error: AcceptanceWindowClosed: the vendor could accept only before ${formatTime(firstDue)}, the first ` +
+          "milestone's due time (from then on its attestation window is open); that time has come, so the proposal " +
+          "can no longer be accepted: the client can cancel it for a full refund, and each milestone refunds itself " +
+          "after its grace\n",
+      );
+      expect(await ctx.escrow.agreementStatus(1n)).to.equal(1n);
+    });
+
     it("settle too early: SettleTooEarly with the time it becomes possible", async function () {
       const ctx = await setup();
       const t = await created(ctx);

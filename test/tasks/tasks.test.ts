@@ -8,7 +8,7 @@ import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { Readable } from "node:stream";
 import { Agreement, BREACHED, MET, Milestone, type Context, UNIT, attestAt, setup } from "../helpers/fixture";
 import { plainTerms } from "../helpers/lifecycle";
-import { type ConvertedTerms, formatTime, loadTermsFile } from "../../scripts/lib/terms-file";
+import { type ConvertedTerms, formatDuration, formatTime, loadTermsFile } from "../../scripts/lib/terms-file";
 import { prompt } from "../../scripts/tasks/common";
 import type { StatusReport } from "../../scripts/tasks/status";
 import { DAY, runTask, termsFile, writeTerms } from "./helpers";
@@ -121,6 +121,26 @@ describe("tasks: happy paths", function () {
       expect(r.out).to.include("Accepting agreement 1:");
       expect(r.out).to.include("accept: sent " + r.result);
       expect(r.out).to.include("agreement 1 is Active");
+    });
+
+    it("sla:accept says the acceptance deadline (the first milestone's due time, ISO) before it sends", async function () {
+      const ctx = await setup();
+      const { id, converted } = await created(ctx);
+      const firstDue = converted.terms.milestones[0].dueAt;
+      // An empty block one day and one second before the deadline: the task reads the chain's time from it.
+      await time.setNextBlockTimestamp(firstDue - DAY - 1n);
+      await hre.network.provider.send("evm_mine");
+      const now = BigInt(await time.latest());
+      const r = await runTask<string>("sla:accept", { id: String(id), from: "2" });
+      expect(r.exitCode).to.equal(undefined);
+      expect(r.err).to.equal("");
+      const deadline =
+        `deadline: the vendor can accept only before ${formatTime(firstDue)} (the first milestone's due time); ` +
+        `1d 1s left at the chain's time ${formatTime(now)}\n`;
+      expect(r.out.startsWith(deadline), r.out).to.equal(true);
+      expect(r.out.indexOf(deadline)).to.be.lessThan(r.out.indexOf("accept: sent " + r.result));
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+      expect(BigInt(await time.latest())).to.be.lessThan(firstDue);
     });
 
     it("sla:cancel refunds everything to the client's balance and closes", async function () {
@@ -333,6 +353,34 @@ describe("tasks: happy paths", function () {
       expect(r.out).to.match(/\n {2}1 .*Attested +999000, 301 +5% +950\* +50\* +dispute until/);
       expect(r.out).to.match(/\n {2}2 .*Pending +- +- +- +- +attest from/);
       expect(r.out).to.include("* if settled with the attested cut");
+      expect(report.acceptBefore).to.equal(undefined);
+      expect(r.out).not.to.include("acceptance");
+    });
+
+    it("shows the acceptance deadline (the first milestone's due time) while the agreement is Proposed", async function () {
+      const ctx = await setup();
+      const { id, converted } = await created(ctx);
+      const firstDue = converted.terms.milestones[0].dueAt;
+      const now = BigInt(await time.latest());
+      const r = await runTask<StatusReport>("sla:status", { id: String(id) });
+      expect(r.exitCode).to.equal(undefined);
+      expect(r.result.status).to.equal("Proposed");
+      expect(r.result.acceptBefore).to.equal(firstDue);
+      expect(r.out).to.include(
+        `\n  acceptance  the vendor can accept before ${formatTime(firstDue)} (the first milestone's due time), ` +
+          `${formatDuration(firstDue - now)} from now\n`,
+      );
+
+      // At the due time itself it is too late: the line says so, and the agreement is still Proposed.
+      await time.setNextBlockTimestamp(firstDue);
+      await hre.network.provider.send("evm_mine");
+      const late = await runTask<StatusReport>("sla:status", { id: String(id) });
+      expect(late.result.status).to.equal("Proposed");
+      expect(late.result.acceptBefore).to.equal(firstDue);
+      expect(late.out).to.include(
+        `\n  acceptance  closed at ${formatTime(firstDue)} (the first milestone's due time): the vendor can no ` +
+          "longer accept; the client can cancel, and each milestone refunds itself after its grace\n",
+      );
     });
   });
 });
