@@ -121,7 +121,8 @@ export function buildNetworks(env: Env, selected: string): NetworksUserConfig {
   const networks: NetworksUserConfig = {
     // Cancun: the escrow uses transient storage and mcopy.
     hardhat: { hardfork: "cancun" },
-    localhost: { url: LOCALHOST_URL },
+    // chainId pinned: the oracle refuses to sign through an RPC that answers another chain id.
+    localhost: { url: LOCALHOST_URL, chainId: 31_337 },
   };
   for (const name of Object.keys(PUBLIC_NETWORKS) as PublicNetworkName[]) {
     const { chainId } = PUBLIC_NETWORKS[name];

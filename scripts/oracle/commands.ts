@@ -6,13 +6,14 @@ import path from "node:path";
 import { type Provider, type Wallet, getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { SLAEscrow } from "../../typechain-types";
-import { type Attestation, attestationDigest, packSignatures } from "../lib/attestation";
+import { attestationDigest, packSignatures } from "../lib/attestation";
 import { UserError, decodeEscrowError, formatEscrowError, getEscrow } from "../lib/escrow";
 import { cutBps } from "../lib/penalty";
 import {
   AGREEMENT_STATUS,
   type AgreementTerms,
   MILESTONE_STATUS,
+  chainIdMismatch,
   checkAttestWindow,
   checkMetricNames,
   checkMilestone,
@@ -41,7 +42,9 @@ import {
   writeSignatureFile,
   SIGNATURE_FORMAT,
 } from "./signing";
-import { formatDifferences, outOfTolerance, parseTolerance } from "./tolerance";
+import { parseTolerance } from "./tolerance";
+import { firstDifference } from "./cosign";
+import { recordSigned } from "./sign-record";
 import type { TypedDataDomain } from "ethers";
 
 /** Every option of every sub-command (Hardhat passes them all; unused ones are undefined). */
@@ -79,6 +82,7 @@ export interface OracleArgs {
   probeInterval?: string;
   lag?: string;
   stagger?: string;
+  proposalWindow?: string;
   oracleAddress?: string;
 }
 
@@ -90,11 +94,43 @@ export interface Connection {
   provider: Provider;
 }
 
-export async function connect(hre: HardhatRuntimeEnvironment, escrowFlag?: string): Promise<Connection> {
-  const escrow = await getEscrow(hre, escrowFlag);
+/**
+ * The escrow on `--network`, its chain id and EIP-712 domain. The RPC's chain id must equal the chain id the
+ * Hardhat config pins for the network: otherwise a lying RPC could obtain a signature valid on another chain
+ * where an escrow sits at the same address (the deployment is deterministic). `signing` commands refuse a
+ * network that pins no chain id.
+ */
+export async function connect(hre: HardhatRuntimeEnvironment, escrowFlag?: string, signing = false): Promise<Connection> {
+  const configured = hre.network.config.chainId;
+  if (configured === undefined && signing) {
+    throw new UserError(
+      `--network ${hre.network.name}: the Hardhat config gives this network no chainId; set it, so that a wrong or lying RPC cannot obtain a signature for another chain`,
+    );
+  }
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  if (configured !== undefined && BigInt(configured) !== chainId) throw chainIdMismatch(hre.network.name, BigInt(configured), chainId);
+  const escrow = await getEscrow(hre, escrowFlag);
   const domain = await escrowDomain(escrow, chainId);
   return { escrow, address: await escrow.getAddress(), chainId, domain, provider: hre.ethers.provider };
+}
+
+/** The oracle's state folder: `--state`, else oracle-state/<network>/<key address> (shared by `run`, `attest` and `sign`). */
+export function stateDirOf(hre: HardhatRuntimeEnvironment, args: OracleArgs, wallet: Wallet): string {
+  return args.state ?? path.join("oracle-state", hre.network.name, wallet.address);
+}
+
+/** The `beforeSign` hook that records the digest for the milestone (sign-record.ts), then runs `after`. */
+export function recordBeforeSign(
+  stateDir: string,
+  c: Pick<Connection, "chainId" | "address">,
+  oracle: string,
+  att: { agreementId: bigint; milestone: number; values: readonly number[]; evidence: string },
+  after?: () => void,
+): (digest: string) => void {
+  return (digest) => {
+    recordSigned(stateDir, { chainId: c.chainId, escrow: c.address, agreementId: att.agreementId, milestone: att.milestone, oracle }, { digest, values: att.values, evidence: att.evidence });
+    after?.();
+  };
 }
 
 /** The source named by the flags: `--prometheus URL` or `--samples FILE` (CSV, or JSON lines). */
@@ -243,7 +279,7 @@ export async function attestCommand(hre: HardhatRuntimeEnvironment, args: Oracle
   const source = await makeSource(args);
   const wallet = await loadOracleKey({ keystore: args.keystore });
   const oracle = oracleIdentity(wallet, args.oracleAddress);
-  const c = await connect(hre, args.escrow);
+  const c = await connect(hre, args.escrow, true);
   const terms = await loadTerms(c.escrow, id);
   const milestone = checkMilestone(terms, m);
   checkMetricNames(terms, names);
@@ -272,8 +308,8 @@ export async function attestCommand(hre: HardhatRuntimeEnvironment, args: Oracle
   }
 
   const { evidence } = writeReport(file, report);
-  const att: Attestation = { agreementId: id, milestone, values: report.values, evidence };
-  const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle);
+  const att = { agreementId: id, milestone, values: report.values, evidence };
+  const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle, recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att));
   const signatureFile = path.join(path.dirname(file), signatureFileName(id, milestone, oracle));
   writeSignatureFile(signatureFile, signatureRecord(c, report, evidence, digest, oracle, signature));
   out.info(`report: ${file}`);
@@ -366,33 +402,35 @@ export interface SignResult {
   ownValues: number[];
 }
 
-/** `oracle sign`: co-sign another oracle's report after recomputing its values from our own samples. */
+/**
+ * `oracle sign`: co-sign another oracle's report. Our own `--metrics` decide the names and their order; the
+ * report must match our chain, escrow, agreement, milestone, period and metrics, its cutBps must be the
+ * penalty rule applied to its values, and each value must be within our tolerance of our own (recomputed from
+ * our samples). The digest is recorded in the state folder before signing: one digest per milestone.
+ */
 export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, out: Output): Promise<SignResult> {
   if (!args.report) throw new UserError("--report: missing");
   const loaded = loadReport(args.report);
+  const names = parseMetricNames(args.metrics);
   const tolerance = parseTolerance(args.tolerance);
   const source = await makeSource(args);
   const wallet = await loadOracleKey({ keystore: args.keystore });
   const oracle = oracleIdentity(wallet, args.oracleAddress);
-  const c = await connect(hre, args.escrow);
+  const c = await connect(hre, args.escrow, true);
   const { r, id, terms, milestone } = await reportTarget(loaded, c, args);
-  const names = reportMetricNames(r);
-  checkMetricNames(terms, names, "--report metrics");
+  checkMetricNames(terms, names);
   oracleIndexOf(terms, oracle);
   const period = periodOf(terms, milestone);
-  if (r.period.start !== period.start || r.period.end !== period.end) {
-    throw new UserError(`--report: period [${r.period.start}, ${r.period.end}) is not milestone ${milestone}'s period [${period.start}, ${period.end})`);
-  }
   const now = await chainNow(c.provider);
   if (now < period.end) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is not due until ${isoTime(period.end)}`);
   const state = await milestoneState(c.escrow, id, milestone);
   if (state.status !== 0) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing signed`);
   const { samples } = await source.samplesFor(period.start, period.end);
   const own = computeMetrics(samples, names, `our samples for agreement ${id} milestone ${milestone}`);
-  const diffs = outOfTolerance(names, r.values, own.values, tolerance);
-  if (diffs.length > 0) throw new UserError(`refusing to sign: ${formatDifferences(diffs)}`);
-  const att: Attestation = { agreementId: id, milestone, values: r.values, evidence: loaded.evidence };
-  const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle);
+  const diff = firstDifference(r, { chainId: c.chainId, escrow: c.address, terms, milestone, names, values: own.values, tolerance });
+  if (diff !== undefined) throw new UserError(`refusing to sign: ${diff}`);
+  const att = { agreementId: id, milestone, values: r.values, evidence: loaded.evidence };
+  const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle, recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att));
   const file = args.out ?? path.join(path.dirname(loaded.file), signatureFileName(id, milestone, oracle));
   writeSignatureFile(file, signatureRecord(c, r, loaded.evidence, digest, oracle, signature));
   out.info(`ours: ${formatValues(names, own.values)} (within tolerance of the report's ${formatValues(names, r.values)})`);

@@ -26,12 +26,12 @@ import {
   isoTime,
   loadTerms,
   milestoneState,
-  periodOf,
   settleableAt,
 } from "./chain";
-import { type Connection, type OracleArgs, connect, makeSource, measure } from "./commands";
+import { type Connection, type OracleArgs, connect, makeSource, measure, recordBeforeSign, stateDirOf } from "./commands";
+import { firstDifference, hasProposal, writeProposal } from "./cosign";
 import { Logger, type Output } from "./log";
-import { type MetricName, computeMetrics, parseMetricNames } from "./metrics";
+import { type MetricName, parseMetricNames } from "./metrics";
 import { Prober, probeConfigFromArgs } from "./prober";
 import { type LoadedReport, evidenceOf, loadReport, serializeReport, writeFileAtomic } from "./report";
 import type { SampleSource } from "./samples";
@@ -46,7 +46,8 @@ import {
   writeSignatureFile,
 } from "./signing";
 import { ProbeStore } from "./store";
-import { type ToleranceMap, formatDifferences, outOfTolerance, parseTolerance } from "./tolerance";
+import { type ToleranceMap, parseTolerance } from "./tolerance";
+import { type MilestoneKey, readSignedRecord } from "./sign-record";
 import { FileSource } from "./file-source";
 
 export interface DaemonOptions {
@@ -68,6 +69,8 @@ export interface DaemonOptions {
   lagSeconds: number;
   /** Seconds oracle i of an agreement waits (times i) before relaying a post or a settle. */
   staggerSeconds: number;
+  /** Shared folder: seconds after publishing our report before choosing which proposal to sign. */
+  proposalWindowSeconds: number;
 }
 
 type Item = { kind: "post"; id: string; milestone: number; args: [bigint, number, number[], string, bigint, string[]] } | { kind: "settle"; id: string; milestone: number };
@@ -88,7 +91,7 @@ interface DaemonState {
   scannedTo: number;
   agreements: Record<string, { done?: boolean; skipped?: string }>;
   /** Per "id:milestone": what this oracle did (never trusted over the chain's state; used to log once). */
-  milestones: Record<string, { notes?: string[]; postedTx?: string; settledTx?: string }>;
+  milestones: Record<string, { notes?: string[]; postedTx?: string; settledTx?: string; proposedAt?: number }>;
   pendingTx?: PendingTx;
 }
 
@@ -269,7 +272,7 @@ export class Daemon {
     const relayDelay = Math.max(0, terms.oracles.indexOf(this.identity)) * this.opts.staggerSeconds;
     if (st.status === 0 && status === 2 && now >= due && now <= due + terms.attestGrace) {
       if (now < due + this.opts.lagSeconds) return undefined; // let the last probes of the period land
-      const post = await this.prepare(terms, m); // sign at once; only the relaying waits its turn
+      const post = await this.prepare(terms, m, now); // only the relaying waits its turn
       if (post && now < due + this.opts.lagSeconds + relayDelay && now + relayDelay <= due + terms.attestGrace) {
         this.note(id, m, "info", "waiting", `signed enough; relaying from ${isoTime(due + this.opts.lagSeconds + relayDelay)} unless another oracle does first`);
         return undefined;
@@ -340,119 +343,174 @@ export class Daemon {
     this.log.log(level, { agreement: id, milestone: m, action, reason });
   }
 
-  /**
-   * For a due milestone: our report (measured once, kept in the state folder and reused after a restart),
-   * signed by us; with a shared folder, also published there as our proposal, and every other oracle's
-   * proposal co-signed when each value is within our tolerance of our own (refused otherwise, saying why).
-   * Returns the post of the first proposal that has its threshold of valid signatures.
-   */
-  private async prepare(terms: AgreementTerms, m: number): Promise<Item | undefined> {
-    const id = terms.id.toString();
-    const shared = this.sharedFolder();
-    const base = `agreement-${id}-milestone-${m}`;
-    const own = path.join(this.opts.stateDir, "reports", `${base}.json`);
-    const sigDir = shared ?? path.join(this.opts.stateDir, "signatures");
-    const period = periodOf(terms, m);
+  /** The signing record's key for a milestone of ours. */
+  private milestoneKey(terms: AgreementTerms, m: number): MilestoneKey {
+    return { chainId: this.c.chainId, escrow: this.c.address, agreementId: terms.id, milestone: m, oracle: this.identity };
+  }
 
-    // Our own report (a period without samples, or a source refusing it, is noted and retried next round).
-    let ownReport: string | undefined = own;
-    if (!fs.existsSync(own)) {
+  /**
+   * Our own report of a due milestone: measured once from our own source with our own metric names, kept in the
+   * state folder and reused after a restart. Undefined (noted, retried next round) when the source refuses it.
+   */
+  private async ownReport(terms: AgreementTerms, m: number): Promise<LoadedReport | undefined> {
+    const id = terms.id.toString();
+    const file = path.join(this.opts.stateDir, "reports", `agreement-${id}-milestone-${m}.json`);
+    if (!fs.existsSync(file)) {
       try {
         const report = await measure(this.c, terms, m, this.opts.names, this.opts.source, this.identity);
-        writeFileAtomic(own, serializeReport(report));
-        this.log.info({ agreement: id, milestone: m, action: "report", file: own, values: report.values, cutBps: report.cutBps, evidence: evidenceOf(serializeReport(report)) });
+        writeFileAtomic(file, serializeReport(report));
+        this.log.info({ agreement: id, milestone: m, action: "report", file, values: report.values, cutBps: report.cutBps, evidence: evidenceOf(serializeReport(report)) });
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         this.note(id, m, "warn", "refused", err.message);
-        ownReport = undefined;
+        return undefined;
       }
     }
-    const proposals: string[] = [];
-    if (ownReport && shared) {
-      const mine = path.join(shared, `${base}.report.${this.identity}.json`);
-      if (!fs.existsSync(mine)) {
-        writeFileAtomic(mine, fs.readFileSync(ownReport));
-        this.log.info({ agreement: id, milestone: m, action: "proposed", file: mine });
-      }
-    }
-    if (shared && fs.existsSync(shared)) {
-      for (const f of fs.readdirSync(shared).sort()) {
-        if (f.startsWith(`${base}.report.`) && f.endsWith(".json")) proposals.push(path.join(shared, f));
-      }
-    } else if (ownReport) {
-      proposals.push(ownReport);
-    }
+    return loadReport(file, "--state report");
+  }
 
-    let mineValues: number[] | undefined;
-    let minePromise: Promise<number[]> | undefined;
-    const ourValues = (names: MetricName[]): Promise<number[]> => {
-      minePromise ??= this.opts.source
-        .samplesFor(period.start, period.end)
-        .then(({ samples }) => computeMetrics(samples, names, `our samples for agreement ${id} milestone ${m}`).values);
-      return minePromise;
-    };
+  /**
+   * For a due milestone, DESIGN.md's co-signing rules:
+   *  1. what we signed decides: once a digest is recorded for the milestone (state folder, signed/), we only
+   *     ever (re)sign that one, and collect its signatures;
+   *  2. otherwise we measure our own report; with a shared folder we publish it with our proposal signature,
+   *     wait the proposal window, then sign the first proposal in oracle order that matches our chain, escrow,
+   *     agreement, milestone, period and metrics, whose cutBps is the penalty rule's and whose values are within
+   *     our tolerance of ours (ours qualifies); a file is ours only when its bytes are the report we wrote;
+   *  3. the digest is recorded before the key signs it, and the signature file is written after.
+   * Returns the post once the digest we signed has its threshold of valid signatures.
+   */
+  private async prepare(terms: AgreementTerms, m: number, now: number): Promise<Item | undefined> {
+    const id = terms.id.toString();
+    const shared = this.sharedFolder();
+    const base = `agreement-${id}-milestone-${m}`;
+    const sigDir = shared ?? path.join(this.opts.stateDir, "signatures");
+    let signed = readSignedRecord(this.opts.stateDir, this.milestoneKey(terms, m));
+    if (!signed) {
+      const own = await this.ownReport(terms, m);
+      if (!own) return undefined;
+      let choice: { values: number[]; evidence: string; proposer: string } | undefined = { values: own.report.values, evidence: own.evidence, proposer: this.identity };
+      if (shared) {
+        const due = terms.milestones[m].dueAt;
+        const rec = (this.state.milestones[this.key(id, m)] ??= {});
+        this.publish(shared, base, own, terms, m);
+        if (rec.proposedAt === undefined) {
+          rec.proposedAt = now;
+          this.save();
+        }
+        // The window never takes more than half of the attestation window: the quorum needs time to post.
+        const signAt = Math.min(rec.proposedAt + this.opts.proposalWindowSeconds, due + Math.floor(terms.attestGrace / 2));
+        if (now < signAt) {
+          this.note(id, m, "info", "waiting", `proposal window: signing the first proposal in oracle order from ${isoTime(signAt)}`);
+          return undefined;
+        }
+        choice = await this.choose(shared, base, terms, m, own);
+      }
+      if (!choice) return undefined;
+      const att = { agreementId: terms.id, milestone: m, values: choice.values, evidence: choice.evidence };
+      const { digest } = await signChecked(this.c.escrow, this.oracle, this.c.domain, att, this.identity, recordBeforeSign(this.opts.stateDir, this.c, this.identity, att, () => crashPoint("after-sign-record")));
+      this.log.info({ agreement: id, milestone: m, action: "chose", proposer: choice.proposer, evidence: choice.evidence, digest });
+      signed = readSignedRecord(this.opts.stateDir, this.milestoneKey(terms, m));
+      if (!signed) throw new Error(`the signing record of agreement ${id} milestone ${m} is missing after signing`);
+    }
+    const tag = signed.evidence.slice(2, 12);
+    const sigFile = path.join(sigDir, `${base}.${tag}.${this.identity}.sig.json`);
+    const att = { agreementId: terms.id, milestone: m, values: signed.values, evidence: signed.evidence };
+    if (!fs.existsSync(sigFile)) {
+      // Re-signing the recorded digest (after a restart between recording and writing) is allowed.
+      const { signature, digest } = await signChecked(this.c.escrow, this.oracle, this.c.domain, att, this.identity, recordBeforeSign(this.opts.stateDir, this.c, this.identity, att));
+      writeSignatureFile(sigFile, {
+        format: SIGNATURE_FORMAT,
+        chainId: this.c.chainId.toString(),
+        escrow: this.c.address,
+        agreementId: id,
+        milestone: m,
+        values: signed.values,
+        evidence: signed.evidence,
+        digest,
+        signer: this.identity,
+        signature,
+      });
+      this.log.info({ agreement: id, milestone: m, action: "signed", evidence: signed.evidence, digest, file: sigFile });
+    }
+    const expected = { chainId: this.c.chainId, escrow: this.c.address, ...att, digest: signed.digest };
+    const files = listSignatureFiles([sigDir]).filter((f) => path.basename(f).startsWith(`${base}.${tag}.`));
+    const collected = await collectSignatures(files, expected, terms.oracles, this.provider);
+    if (collected.valid.length >= terms.threshold) {
+      const packed = packSignatures(terms.oracles, collected.valid);
+      return { kind: "post", id, milestone: m, args: [terms.id, m, signed.values, signed.evidence, packed.signerMask, packed.signatures] };
+    }
+    this.note(id, m, "info", "waiting", `the report we signed (evidence ${signed.evidence}) has ${collected.valid.length} of ${terms.threshold} signatures in ${sigDir}`);
+    return undefined;
+  }
 
-    for (const file of proposals) {
+  /** Publishes our report in the shared folder (rewriting whatever stands under our name) with our proposal signature. */
+  private publish(shared: string, base: string, own: LoadedReport, terms: AgreementTerms, m: number): void {
+    const mine = path.join(shared, `${base}.report.${this.identity}.json`);
+    const current = fs.existsSync(mine) ? fs.readFileSync(mine) : undefined;
+    if (!current || !current.equals(own.bytes)) {
+      writeFileAtomic(mine, own.bytes);
+      this.log.info({ agreement: terms.id.toString(), milestone: m, action: "proposed", file: mine, evidence: own.evidence });
+    }
+    const digest = attestationDigest(this.c.domain, { agreementId: terms.id, milestone: m, values: own.report.values, evidence: own.evidence });
+    writeProposal(shared, base, this.oracle, this.identity, digest);
+  }
+
+  /**
+   * The first proposal in oracle order that we may sign (ours always may). Every other file is checked like any
+   * proposal, whatever it says about its author: it ranks as oracle i's only with oracle i's proposal signature,
+   * a file naming us that is not byte for byte our report is a forgery, and an author with two proposals is
+   * ignored. Each refusal is noted once, naming the file and the first difference.
+   */
+  private async choose(shared: string, base: string, terms: AgreementTerms, m: number, own: LoadedReport): Promise<{ values: number[]; evidence: string; proposer: string }> {
+    const id = terms.id.toString();
+    const ownView = { chainId: this.c.chainId, escrow: this.c.address, terms, milestone: m, names: this.opts.names, values: own.report.values, tolerance: this.opts.tolerance };
+    const byAuthor = new Map<string, { values: number[]; evidence: string }[]>();
+    for (const f of fs.readdirSync(shared).sort()) {
+      if (!f.startsWith(`${base}.report.`) || !f.endsWith(".json")) continue;
+      const refuse = (reason: string): void => this.note(id, m, "warn", "refused", `${f}: ${reason}`);
       let loaded: LoadedReport;
       try {
-        loaded = loadReport(file, "report");
+        loaded = loadReport(path.join(shared, f), "report");
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
-        this.note(id, m, "warn", "refused", `${path.basename(file)}: ${err.message}`);
+        refuse(err.message);
         continue;
       }
+      if (loaded.bytes.equals(own.bytes)) continue; // ours, counted below
       const r = loaded.report;
-      if (r.agreementId !== id || r.milestone !== m || BigInt(r.chainId) !== this.c.chainId || getAddress(r.escrow) !== this.c.address || r.period.start !== period.start || r.period.end !== period.end) {
-        this.note(id, m, "warn", "refused", `${path.basename(file)} is not a report for this agreement, milestone and period`);
+      const author = getAddress(r.oracle);
+      if (author === this.identity) {
+        refuse(`it names this oracle (${this.identity}) as its author but is not the report this oracle wrote: a forgery`);
         continue;
       }
-      const names = r.metrics.map((x) => x.name);
-      const tag = loaded.evidence.slice(2, 12);
-      const sigFile = path.join(sigDir, `${base}.${tag}.${this.identity}.sig.json`);
-      if (!fs.existsSync(sigFile)) {
-        if (getAddress(r.oracle) !== this.identity) {
-          // Another oracle's proposal: sign only when every value is within tolerance of ours.
-          try {
-            checkMetricNames(terms, names, `${path.basename(file)} metrics`);
-            mineValues = await ourValues(names);
-          } catch (err) {
-            if (!(err instanceof UserError)) throw err;
-            this.note(id, m, "warn", "refused", `${path.basename(file)}: ${err.message}`);
-            continue;
-          }
-          const diffs = outOfTolerance(names, r.values, mineValues, this.opts.tolerance);
-          if (diffs.length > 0) {
-            this.note(id, m, "warn", "refused", `refusing to co-sign ${r.oracle}'s report: ${formatDifferences(diffs)}`);
-            continue;
-          }
-        }
-        const att = { agreementId: terms.id, milestone: m, values: r.values, evidence: loaded.evidence };
-        const { signature, digest } = await signChecked(this.c.escrow, this.oracle, this.c.domain, att, this.identity);
-        writeSignatureFile(sigFile, {
-          format: SIGNATURE_FORMAT,
-          chainId: this.c.chainId.toString(),
-          escrow: this.c.address,
-          agreementId: id,
-          milestone: m,
-          values: r.values,
-          evidence: loaded.evidence,
-          digest,
-          signer: this.identity,
-          signature,
-        });
-        this.log.info({ agreement: id, milestone: m, action: "signed", evidence: loaded.evidence, proposer: r.oracle, file: sigFile });
+      if (!terms.oracles.includes(author)) {
+        refuse(`its author ${author} is not an oracle of agreement ${id}`);
+        continue;
       }
       const digest = attestationDigest(this.c.domain, { agreementId: terms.id, milestone: m, values: r.values, evidence: loaded.evidence });
-      const expected = { chainId: this.c.chainId, escrow: this.c.address, agreementId: terms.id, milestone: m, values: r.values, evidence: loaded.evidence, digest };
-      const files = listSignatureFiles([sigDir]).filter((f) => path.basename(f).startsWith(`${base}.${tag}.`));
-      const collected = await collectSignatures(files, expected, terms.oracles, this.provider);
-      if (collected.valid.length >= terms.threshold) {
-        const packed = packSignatures(terms.oracles, collected.valid);
-        return { kind: "post", id, milestone: m, args: [terms.id, m, r.values, loaded.evidence, packed.signerMask, packed.signatures] };
+      if (!(await hasProposal(shared, base, author, digest, this.provider))) {
+        refuse(`${author} has not signed it as its proposal (no valid ${base}.proposal.${author}.json for it)`);
+        continue;
       }
-      this.note(id, m, "info", "waiting", `${r.oracle}'s report has ${collected.valid.length} of ${terms.threshold} signatures in ${sigDir}`);
+      const diff = firstDifference(r, ownView);
+      if (diff !== undefined) {
+        refuse(`refusing to co-sign ${author}'s report: ${diff}`);
+        continue;
+      }
+      byAuthor.set(author, [...(byAuthor.get(author) ?? []), { values: r.values, evidence: loaded.evidence }]);
     }
-    return undefined;
+    byAuthor.set(this.identity, [{ values: own.report.values, evidence: own.evidence }]);
+    for (const oracle of terms.oracles) {
+      const proposals = byAuthor.get(oracle);
+      if (!proposals) continue;
+      if (proposals.length > 1) {
+        this.note(id, m, "warn", "refused", `${oracle} proposed ${proposals.length} different reports: none of them is signed`);
+        continue;
+      }
+      return { ...proposals[0], proposer: oracle };
+    }
+    throw new Error("unreachable: our own report always qualifies");
   }
 
   private encode(item: Item): string {
@@ -596,7 +654,7 @@ export async function runCommand(hre: HardhatRuntimeEnvironment, args: OracleArg
     source = await makeSource(args);
   }
   const oracle = await loadOracleKey({ keystore: args.keystore });
-  const c = await connect(hre, args.escrow);
+  const c = await connect(hre, args.escrow, true);
   const sender = relayerKey(oracle).connect(c.provider);
   let fromBlock = 0;
   if (args.fromBlock !== undefined) fromBlock = positiveInt(args.fromBlock, "--from-block", 0);
@@ -612,7 +670,7 @@ export async function runCommand(hre: HardhatRuntimeEnvironment, args: OracleArg
     {
       names,
       source,
-      stateDir: args.state ?? path.join("oracle-state", hre.network.name, oracle.address),
+      stateDir: stateDirOf(hre, args, oracle),
       sharedDir: args.shared,
       intervalMs: positiveInt(args.interval, "--interval", 30) * 1000,
       blockRange: positiveInt(args.blockRange, "--block-range", 5000),
@@ -623,6 +681,7 @@ export async function runCommand(hre: HardhatRuntimeEnvironment, args: OracleArg
       maxBatch: 100,
       onceAttempts: 5,
       staggerSeconds: nonNegative(args.stagger, "--stagger", 15),
+      proposalWindowSeconds: nonNegative(args.proposalWindow, "--proposal-window", 60),
       lagSeconds: nonNegative(args.lag, "--lag", prober ? Math.ceil(prober.cfg.timeoutMs / 1000) + 1 : 0),
     },
     logger,

@@ -86,7 +86,8 @@ export async function escrowDomain(escrow: SLAEscrow, chainId: bigint): Promise<
 
 /**
  * Signs an attestation after checking that our digest equals the escrow's `attestationDigest`, and checks the
- * signature recovers to the key's address before returning it.
+ * signature recovers to the key's address before returning it. `beforeSign(digest)` runs after that check and
+ * before the key signs: the one-signature-per-milestone record (sign-record.ts) is made there, and may refuse.
  */
 export async function signChecked(
   escrow: SLAEscrow,
@@ -94,12 +95,14 @@ export async function signChecked(
   domain: TypedDataDomain,
   att: Attestation,
   oracle: string = wallet.address,
+  beforeSign?: (digest: string) => void,
 ): Promise<{ signature: string; digest: string }> {
   const digest = attestationDigest(domain, att);
   const onChain = await escrow.attestationDigest(att.agreementId, att.milestone, att.values, att.evidence);
   if (onChain !== digest) {
     throw new Error(`digest mismatch: local ${digest}, escrow ${onChain} (EIP-712 type or domain differs)`);
   }
+  beforeSign?.(digest);
   const signature = await signDigestChecked(wallet, domain, att, digest);
   if (getAddress(oracle) !== wallet.address) {
     // A contract-wallet oracle: its ERC-1271 isValidSignature must accept this key's signature of the digest.

@@ -7,9 +7,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { Wallet, keccak256 } from "ethers";
+import { attestationDigest, readDomain } from "../../scripts/lib/attestation";
+import { cutBps } from "../../scripts/lib/penalty";
+import { writeProposal } from "../../scripts/oracle/cosign";
 import { formatSamplesCsv } from "../../scripts/oracle/csv";
+import type { MetricName } from "../../scripts/oracle/metrics";
+import { buildReport, serializeReport } from "../../scripts/oracle/report";
+import type { Sample } from "../../scripts/oracle/samples";
+import { SIGNATURE_FORMAT, writeSignatureFile } from "../../scripts/oracle/signing";
 import type { ISLAEscrow } from "../../typechain-types";
-import { DAY, Milestone, UNIT, createActive, makeTerms, setup } from "../helpers/fixture";
+import { type Context, DAY, Milestone, UNIT, createActive, makeTerms, setup } from "../helpers/fixture";
 import { makeSamples, privateKeyOf, runOracle, tempDir } from "./helpers";
 
 type Log = Record<string, unknown> & { action: string; agreement?: string; milestone?: number; txHash?: string };
@@ -28,6 +36,53 @@ function samplesFor(terms: ISLAEscrow.TermsStruct, failed: number, p95: number, 
     start = end;
   }
   return formatSamplesCsv(rows);
+}
+
+
+/** The shared folder of the fixture's escrow under `shared`. */
+const folderOf = (shared: string, ctx: Context) => path.join(shared, `31337-${ctx.escrowAddress}`);
+
+/**
+ * What an attacker who can write the shared folder (or a dishonest oracle) puts there: a report of milestone 0
+ * computed from `samples` with `names`, naming `author`, written as `file`; `signers` add their attestation
+ * signature files for it, and `proposers` their proposal signature (only a real key can make one).
+ */
+async function plant(
+  ctx: Context,
+  terms: ISLAEscrow.TermsStruct,
+  id: bigint,
+  folder: string,
+  opts: { file: string; author: string; samples: Sample[]; names: MetricName[]; signers?: string[]; proposers?: string[] },
+): Promise<{ evidence: string; values: number[] }> {
+  const period = { start: Number(terms.startAt), end: Number(terms.milestones[0].dueAt) };
+  const metrics = (terms.metrics as ISLAEscrow.MetricStruct[]).map((m) => ({ higherIsBetter: Boolean(m.higherIsBetter), tiers: m.tiers.map((t) => ({ threshold: Number(t.threshold), cutBps: Number(t.cutBps) })) }));
+  const report = buildReport({ chainId: 31337n, escrow: ctx.escrowAddress, agreementId: id, milestone: 0, period, oracle: opts.author }, opts.samples, opts.names, { kind: "csv", file: "planted.csv" }, (v) => cutBps(metrics, v));
+  const bytes = serializeReport(report);
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, opts.file), bytes);
+  const evidence = keccak256(bytes);
+  const domain = await readDomain(ctx.escrow);
+  const digest = attestationDigest(domain, { agreementId: id, milestone: 0, values: report.values, evidence });
+  const base = `agreement-${id}-milestone-0`;
+  for (const signer of opts.signers ?? []) {
+    const signature = new Wallet(privateKeyOf(signer)).signingKey.sign(digest).serialized;
+    writeSignatureFile(path.join(folder, `${base}.${evidence.slice(2, 12)}.${signer}.sig.json`), { format: SIGNATURE_FORMAT, chainId: "31337", escrow: ctx.escrowAddress, agreementId: id.toString(), milestone: 0, values: report.values, evidence, digest, signer, signature });
+  }
+  for (const p of opts.proposers ?? []) writeProposal(folder, base, new Wallet(privateKeyOf(p)), p, digest);
+  return { evidence, values: report.values };
+}
+
+/** 1000 ok samples of 1 ms over milestone 0: the perfect values a forger wants attested ([1000000, 1]). */
+function perfect(terms: ISLAEscrow.TermsStruct): Sample[] {
+  return makeSamples(Number(terms.startAt), Number(terms.milestones[0].dueAt), 1000, 0, () => 1);
+}
+
+/** The sample rows of the CSV `samplesFor` writes, for building a planted report from the same view. */
+function rowsOf(csv: string): Sample[] {
+  return csv.trim().split("\n").slice(1).map((l) => {
+    const [t, ok, ms] = l.split(",");
+    return { timestamp: Number(t), ok: ok === "1", latencyMs: ms === "" ? null : Number(ms) };
+  });
 }
 
 describe("oracle run (daemon, in process)", function () {
@@ -103,9 +158,11 @@ describe("oracle run (daemon, in process)", function () {
       fs.writeFileSync(f, text);
       return f;
     });
+    // A proposal window of 0: each oracle chooses from what the folder holds when it runs (the window itself is
+    // tested below).
     const run = (i: number, stagger = "0") =>
       runOracle(
-        { command: "run", once: true, samples: files[i], metrics: "availability_ppm,latency_p95_ms", escrow: ctx.escrowAddress, state: path.join(dir, `state${i}`), shared, stagger },
+        { command: "run", once: true, samples: files[i], metrics: "availability_ppm,latency_p95_ms", escrow: ctx.escrowAddress, state: path.join(dir, `state${i}`), shared, stagger, proposalWindow: "0" },
         { ORACLE_PRIVATE_KEY: privateKeyOf(ctx.oracles[i].address) },
       );
     await time.increaseTo(terms.milestones[0].dueAt);
@@ -148,6 +205,193 @@ describe("oracle run (daemon, in process)", function () {
       const again = logs((await run(i)).stdout);
       expect(again.filter((l) => ["posting", "posted"].includes(l.action))).to.deep.equal([]);
     }
+  });
+  describe("co-signing rules: nothing in a proposal is trusted because of what it says", function () {
+    const names: MetricName[] = ["availability_ppm", "latency_p95_ms"];
+    async function world(threshold: number) {
+      const ctx = await setup();
+      const terms = await makeTerms(ctx, { threshold });
+      const id = await createActive(ctx, terms);
+      const dir = tempDir();
+      const shared = path.join(dir, "shared");
+      const csv = samplesFor(terms, 6, 600); // the honest view: 994000 ppm, p95 600 ms: cut 4000
+      const files = [1, 2, 3].map((seed, i) => {
+        const f = path.join(dir, `o${i}.csv`);
+        fs.writeFileSync(f, i === 0 ? csv : samplesFor(terms, 6, 600, seed * 10));
+        return f;
+      });
+      const run = (i: number, extra: Record<string, string> = {}) =>
+        runOracle(
+          { command: "run", once: true, samples: files[i], metrics: names.join(","), escrow: ctx.escrowAddress, state: path.join(dir, `state${i}`), shared, stagger: "0", proposalWindow: "0", ...extra },
+          { ORACLE_PRIVATE_KEY: privateKeyOf(ctx.oracles[i].address) },
+        );
+      return { ctx, terms, id, dir, shared, folder: folderOf(shared, ctx), csv, run };
+    }
+    const postedOf = async (ctx: Context, id: bigint) => ctx.escrow.queryFilter(ctx.escrow.filters.AttestationPosted(id, 0));
+
+    it("2 of 3: a forged report naming an honest oracle, with the forger's signature, gets no second signature; the honest report is posted", async function () {
+      const w = await world(2);
+      const [o0, , o2] = w.ctx.oracles;
+      const base = `agreement-${w.id}-milestone-0`;
+      // Oracle 2, dishonest, writes perfect values under oracle 0's own file name and under another name, both
+      // naming oracle 0 as author, and signs them itself: one more signature would reach the threshold.
+      const under = await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.${o0.address}.json`, author: o0.address, samples: perfect(w.terms), names, signers: [o2.address] });
+      const aside = await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.copy.json`, author: o0.address, samples: perfect(w.terms), names, signers: [o2.address] });
+      expect(under.values).to.deep.equal([1_000_000, 1]);
+      expect(aside.evidence).to.equal(under.evidence);
+      await time.increaseTo(w.terms.milestones[0].dueAt);
+
+      const r0 = await w.run(0);
+      expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
+      const l0 = logs(r0.stdout);
+      expect(l0.find((l) => l.action === "refused")?.reason).to.equal(
+        `${base}.report.copy.json: it names this oracle (${o0.address}) as its author but is not the report this oracle wrote: a forgery`,
+      );
+      expect(await postedOf(w.ctx, w.id)).to.have.length(0);
+      // Oracle 0's file in the folder is its own report again, and it signed only that.
+      const own = fs.readFileSync(path.join(w.dir, "state0", "reports", `${base}.json`));
+      expect(fs.readFileSync(path.join(w.folder, `${base}.report.${o0.address}.json`)).equals(own)).to.equal(true);
+      const mine = fs.readdirSync(w.folder).filter((f) => f.endsWith(`.${o0.address}.sig.json`));
+      expect(mine).to.deep.equal([`${base}.${keccak256(own).slice(2, 12)}.${o0.address}.sig.json`]);
+
+      // Oracle 1 (honest) co-signs oracle 0's report, first in oracle order: posted with the measured values.
+      const r1 = await w.run(1);
+      expect(logs(r1.stdout).find((l) => l.action === "chose")).to.include({ proposer: o0.address, evidence: keccak256(own) });
+      const posted = await postedOf(w.ctx, w.id);
+      expect(posted).to.have.length(1);
+      expect(posted[0].args[3].map(Number)).to.deep.equal([994_000, 600]);
+      expect(posted[0].args.cutBps).to.equal(4000n);
+      expect(posted[0].args.evidence).to.equal(keccak256(own));
+      expect(posted[0].args.signerMask).to.equal(0b011n);
+    });
+
+    it("1 of 3: a report planted in the shared folder naming the oracle is not posted; the oracle's own is", async function () {
+      const w = await world(1);
+      const o0 = w.ctx.oracles[0];
+      const base = `agreement-${w.id}-milestone-0`;
+      await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.${o0.address}.json`, author: o0.address, samples: perfect(w.terms), names });
+      await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.0.json`, author: o0.address, samples: perfect(w.terms), names });
+      await time.increaseTo(w.terms.milestones[0].dueAt);
+      const r0 = await w.run(0);
+      expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
+      const posted = await postedOf(w.ctx, w.id);
+      expect(posted).to.have.length(1);
+      expect(posted[0].args[3].map(Number)).to.deep.equal([994_000, 600]);
+      expect(posted[0].args.cutBps).to.equal(4000n);
+      expect(posted[0].args.evidence).to.equal(keccak256(fs.readFileSync(path.join(w.dir, "state0", "reports", `${base}.json`))));
+    });
+
+    it("a proposal naming another oracle without that oracle's proposal signature ranks nowhere; a signed outlier is refused with the difference", async function () {
+      const w = await world(2);
+      const [o0, o1, o2] = w.ctx.oracles;
+      const base = `agreement-${w.id}-milestone-0`;
+      // Oracle 2 writes perfect values naming oracle 0 and signs a proposal for them as itself (not oracle 0's).
+      await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.forged.json`, author: o0.address, samples: perfect(w.terms), names, signers: [o2.address], proposers: [o2.address] });
+      // And an outlier under its own name, with its own proposal signature.
+      const out = await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.${o2.address}.json`, author: o2.address, samples: perfect(w.terms), names, signers: [o2.address], proposers: [o2.address] });
+      await time.increaseTo(w.terms.milestones[0].dueAt);
+      const r1 = await w.run(1);
+      const refused = logs(r1.stdout).filter((l) => l.action === "refused").map((l) => l.reason);
+      expect(refused).to.deep.equal([
+        `${base}.report.${o2.address}.json: refusing to co-sign ${o2.address}'s report: availability_ppm differs by 6000 (report 1000000, ours 994000; tolerance 1000 = 1000); latency_p95_ms differs by 599 (report 1, ours 600; tolerance 10% = 60)`,
+        `${base}.report.forged.json: ${o0.address} has not signed it as its proposal (no valid ${base}.proposal.${o0.address}.json for it)`,
+      ]);
+      // With nothing else in the folder, oracle 1 signs its own report; the outlier's has only its own signature.
+      expect(logs(r1.stdout).find((l) => l.action === "chose")).to.include({ proposer: o1.address });
+      expect(fs.readdirSync(w.folder).filter((f) => f.includes(out.evidence.slice(2, 12)) && f.endsWith(".sig.json"))).to.deep.equal([`${base}.${out.evidence.slice(2, 12)}.${o2.address}.sig.json`]);
+      expect(await postedOf(w.ctx, w.id)).to.have.length(0);
+    });
+
+    it("takes metric names from its own --metrics: a proposal with two lower-is-better metrics swapped is refused, naming the first difference", async function () {
+      // True p50 ~450 ms and p95 600 ms; cut 5000 (p50 > 200) + 500 (p95 > 500) = 5500. Swapped: 5000.
+      const ctx = await setup();
+      const latencyTiers = [
+        { higherIsBetter: false, tiers: [{ threshold: 200, cutBps: 5000 }] },
+        { higherIsBetter: false, tiers: [{ threshold: 500, cutBps: 500 }] },
+      ];
+      const terms = await makeTerms(ctx, { metrics: latencyTiers });
+      const id = await createActive(ctx, terms);
+      const dir = tempDir();
+      const shared = path.join(dir, "shared");
+      const csv = samplesFor(terms, 6, 600);
+      const f = path.join(dir, "o0.csv");
+      fs.writeFileSync(f, csv);
+      const [o0, o1] = ctx.oracles;
+      const base = `agreement-${id}-milestone-0`;
+      const swapped = await plant(ctx, terms, id, folderOf(shared, ctx), {
+        file: `${base}.report.${o1.address}.json`,
+        author: o1.address,
+        samples: rowsOf(csv).filter((r) => r.timestamp >= Number(terms.startAt) && r.timestamp < Number(terms.milestones[0].dueAt)),
+        names: ["latency_p95_ms", "latency_p50_ms"],
+        signers: [o1.address],
+        proposers: [o1.address],
+      });
+      expect(swapped.values[0]).to.equal(600);
+      await time.increaseTo(terms.milestones[0].dueAt);
+      const r0 = await runOracle(
+        { command: "run", once: true, samples: f, metrics: "latency_p50_ms,latency_p95_ms", escrow: ctx.escrowAddress, state: path.join(dir, "state0"), shared, stagger: "0", proposalWindow: "0" },
+        { ORACLE_PRIVATE_KEY: privateKeyOf(o0.address) },
+      );
+      expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
+      expect(logs(r0.stdout).find((l) => l.action === "refused")?.reason).to.equal(
+        `${base}.report.${o1.address}.json: refusing to co-sign ${o1.address}'s report: metric 0 is latency_p95_ms in it but latency_p50_ms in ours (--metrics latency_p50_ms,latency_p95_ms)`,
+      );
+      const chose = logs(r0.stdout).find((l) => l.action === "chose");
+      expect(chose).to.include({ proposer: o0.address });
+      expect(await ctx.escrow.queryFilter(ctx.escrow.filters.AttestationPosted(id, 0))).to.have.length(0);
+    });
+
+    it("publishes, waits the proposal window, then signs the first proposal in oracle order within tolerance: two honest oracles converge, the outlier gets no co-signer", async function () {
+      const w = await world(2);
+      const [o0, o1, o2] = w.ctx.oracles;
+      const base = `agreement-${w.id}-milestone-0`;
+      const outlier = path.join(w.dir, "outlier.csv");
+      fs.writeFileSync(outlier, samplesFor(w.terms, 6, 900, 99));
+      await time.increaseTo(w.terms.milestones[0].dueAt);
+      const window = { proposalWindow: "60" };
+      // Oracles 2 (the outlier, on its own samples) and 1 publish first; they must not sign anything yet.
+      const r2 = await runOracle(
+        { command: "run", once: true, samples: outlier, metrics: names.join(","), escrow: w.ctx.escrowAddress, state: path.join(w.dir, "state2"), shared: w.shared, stagger: "0", ...window },
+        { ORACLE_PRIVATE_KEY: privateKeyOf(o2.address) },
+      );
+      const r1 = await w.run(1, window);
+      for (const r of [r1, r2]) {
+        const l = logs(r.stdout);
+        expect(l.map((x) => x.action)).to.include.members(["report", "proposed"]).and.not.include("signed");
+        expect(l.find((x) => x.action === "waiting")?.reason).to.match(/^proposal window: signing the first proposal in oracle order from \d{4}-/);
+      }
+      const r0 = await w.run(0, window);
+      expect(logs(r0.stdout).map((x) => x.action)).to.not.include("signed");
+      expect(fs.readdirSync(w.folder).filter((f) => f.endsWith(".sig.json"))).to.deep.equal([]);
+      await time.increase(60);
+      // Oracle 1 now chooses oracle 0's report (first in oracle order, within tolerance), not its own.
+      const own0 = keccak256(fs.readFileSync(path.join(w.dir, "state0", "reports", `${base}.json`)));
+      const c1 = logs((await w.run(1, window)).stdout);
+      expect(c1.find((l) => l.action === "chose")).to.include({ proposer: o0.address, evidence: own0 });
+      expect(fs.readdirSync(w.folder).filter((f) => f.endsWith(`.${o1.address}.sig.json`))).to.deep.equal([`${base}.${own0.slice(2, 12)}.${o1.address}.sig.json`]);
+      expect(c1.find((l) => l.action === "refused")?.reason).to.match(new RegExp(`^${base}\\.report\\.${o2.address}\\.json: refusing to co-sign ${o2.address}'s report: latency_p95_ms differs by`));
+      // The outlier chooses its own (the others are outside its tolerance); oracle 0 chooses its own: 2 of 3, posted.
+      await runOracle(
+        { command: "run", once: true, samples: outlier, metrics: names.join(","), escrow: w.ctx.escrowAddress, state: path.join(w.dir, "state2"), shared: w.shared, stagger: "0", ...window },
+        { ORACLE_PRIVATE_KEY: privateKeyOf(o2.address) },
+      );
+      const c0 = logs((await w.run(0, window)).stdout);
+      expect(c0.find((l) => l.action === "chose")).to.include({ proposer: o0.address, evidence: own0 });
+      const posted = await postedOf(w.ctx, w.id);
+      expect(posted).to.have.length(1);
+      expect(posted[0].args.evidence).to.equal(own0);
+      expect(posted[0].args.signerMask).to.equal(0b011n);
+      // One record per oracle, each naming the one digest it signed; oracle 1's is oracle 0's report.
+      const recordOf = (i: number) => {
+        const d = path.join(w.dir, `state${i}`, "signed");
+        const files = fs.readdirSync(d);
+        expect(files).to.have.length(1);
+        return JSON.parse(fs.readFileSync(path.join(d, files[0]), "utf8")) as { evidence: string };
+      };
+      expect(recordOf(0).evidence).to.equal(own0);
+      expect(recordOf(1).evidence).to.equal(own0);
+      expect(recordOf(2).evidence).to.not.equal(own0);
+    });
   });
 });
 

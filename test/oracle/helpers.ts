@@ -69,8 +69,14 @@ export interface Captured {
   stderr: string[];
 }
 
-/** Runs `npx hardhat oracle ...` in process with `env` set for the call; captures output; restores exitCode. */
+/**
+ * Runs `npx hardhat oracle ...` in process with `env` set for the call; captures output; restores exitCode.
+ * Without `state`, each call gets a fresh state folder: the in-process chain is reset between tests (same chain
+ * id, escrow address and agreement ids), so the default oracle-state/ folder would hold the record of a
+ * milestone signed on an earlier test's chain. Tests that need one oracle's record across calls pass `state`.
+ */
 export async function runOracle(args: Partial<OracleArgs> & { command: string }, env: Record<string, string | undefined> = {}): Promise<Captured> {
+  if (args.state === undefined) args = { ...args, state: tempDir("oracle-state-") };
   const stdout: string[] = [];
   const stderr: string[] = [];
   const log = console.log;

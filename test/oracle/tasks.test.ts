@@ -150,17 +150,17 @@ describe("oracle tasks (in process)", function () {
     const far = path.join(w.dir, "far.csv");
     fs.writeFileSync(far, formatSamplesCsv(makeSamples(start, due0, 1000, 6, latencies(700), 5)));
 
-    const refused = await runOracle({ command: "sign", report, samples: far, escrow: w.escrow, out: path.join(w.dir, "o0.sig.json") }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+    const refused = await runOracle({ command: "sign", report, samples: far, metrics: METRICS, escrow: w.escrow, out: path.join(w.dir, "o0.sig.json") }, { ORACLE_PRIVATE_KEY: w.keys[0] });
     expectUserError(refused, /refusing to sign: latency_p95_ms differs by 100 \(report 600, ours 700; tolerance 10% = 70\)/);
     expect(fs.existsSync(path.join(w.dir, "o0.sig.json"))).to.equal(false);
-    const strict = await runOracle({ command: "sign", report, samples: near, escrow: w.escrow, tolerance: "availability_ppm=500" }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+    const strict = await runOracle({ command: "sign", report, samples: near, metrics: METRICS, escrow: w.escrow, tolerance: "availability_ppm=500" }, { ORACLE_PRIVATE_KEY: w.keys[0] });
     expectUserError(strict, /refusing to sign: availability_ppm differs by 1000 \(report 994000, ours 993000; tolerance 500 = 500\)/);
 
     // Not enough signatures yet: post refuses and names what it has.
     const early = await runOracle({ command: "post", report, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w.keys[2] });
     expectUserError(early, /--signatures: 1 valid signature\(s\) \(0x[0-9a-fA-F]{40}\), agreement \d+ needs 2; nothing posted/);
 
-    const s = await runOracle({ command: "sign", report, samples: near, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+    const s = await runOracle({ command: "sign", report, samples: near, metrics: METRICS, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w.keys[0] });
     expect(s.result.exitCode, s.stderr.join("\n")).to.equal(0);
     expect(s.stdout[0]).to.equal("ours: availability_ppm=993000, latency_p95_ms=620 (within tolerance of the report's availability_ppm=994000, latency_p95_ms=600)");
 
@@ -201,6 +201,85 @@ describe("oracle tasks (in process)", function () {
     expect(events).to.have.length(1);
     expect(events[0].args.signerMask).to.equal(1n);
     expect(JSON.parse(fs.readFileSync(path.join(dir, "r.json"), "utf8")).oracle).to.equal(walletAddress);
+  });
+
+  describe("sign: the co-signing rules (a co-signer's own configuration decides, one digest per milestone)", function () {
+    /** A 2-of-3 agreement whose report oracle 2 proposes with `attest --metrics proposerMetrics`; returns its path. */
+    async function proposed(w: World, proposerMetrics = METRICS): Promise<string> {
+      await time.increaseTo(w.terms.milestones[0].dueAt);
+      const report = path.join(w.dir, "proposal.json");
+      const a = await runOracle({ command: "attest", agreement: w.id.toString(), milestone: "0", samples: w.samples, metrics: proposerMetrics, escrow: w.escrow, out: report }, { ORACLE_PRIVATE_KEY: w.keys[2] });
+      expect(a.result.exitCode, a.stderr.join("\n")).to.equal(0);
+      return report;
+    }
+    const sigIn = (w: World) => fs.readdirSync(w.dir).filter((f) => f.endsWith(".sig.json") && f.includes(w.ctx.oracles[0].address));
+
+    it("refuses a proposal whose two same-direction metrics are swapped, naming the first difference (its --metrics decide)", async function () {
+      // p50 and p95 are both lower-is-better: the chain cannot tell them apart. True p50 410 ms and p95 600 ms give
+      // 5000 + 500 = 5500 bps; the swapped [600, 410] would give 5000.
+      const latencyTiers = [
+        { higherIsBetter: false, tiers: [{ threshold: 200, cutBps: 5000 }] },
+        { higherIsBetter: false, tiers: [{ threshold: 500, cutBps: 500 }] },
+      ];
+      const w = await world({ metrics: latencyTiers });
+      const report = await proposed(w, "latency_p95_ms,latency_p50_ms");
+      expect(JSON.parse(fs.readFileSync(report, "utf8")).values).to.deep.equal([600, 410]);
+      const own = "latency_p50_ms,latency_p95_ms";
+      const r = await runOracle({ command: "sign", report, samples: w.samples, metrics: own, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+      expectUserError(r, /^error: refusing to sign: metric 0 is latency_p95_ms in it but latency_p50_ms in ours \(--metrics latency_p50_ms,latency_p95_ms\)$/);
+      expect(sigIn(w)).to.deep.equal([]);
+      // --metrics is required: the names never come from the proposal.
+      const missing = await runOracle({ command: "sign", report, samples: w.samples, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+      expectUserError(missing, /^error: --metrics: missing; give the agreement's metrics in order/);
+      expect(sigIn(w)).to.deep.equal([]);
+    });
+
+    it("refuses a proposal whose cutBps is not the penalty rule applied to its values, or whose period is not the milestone's", async function () {
+      const w = await world();
+      const report = await proposed(w);
+      const text = fs.readFileSync(report, "utf8");
+      const cut = path.join(w.dir, "cut.json");
+      fs.writeFileSync(cut, text.replace('"cutBps": 4000', '"cutBps": 0'));
+      const r = await runOracle({ command: "sign", report: cut, samples: w.samples, metrics: METRICS, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+      expectUserError(r, /^error: refusing to sign: its cutBps is 0, but the agreement's tiers give 4000 for its values \[994000, 600\]$/);
+      const start = Number(w.terms.startAt);
+      const period = path.join(w.dir, "period.json");
+      fs.writeFileSync(period, text.replace(`"start": ${start}`, `"start": ${start + 1}`));
+      const p = await runOracle({ command: "sign", report: period, samples: w.samples, metrics: METRICS, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+      expectUserError(p, new RegExp(`^error: refusing to sign: its period \\[${start + 1}, ${w.terms.milestones[0].dueAt}\\) is not milestone 0's period \\[${start}, `));
+      expect(sigIn(w)).to.deep.equal([]);
+    });
+
+    it("signs at most one digest per milestone: another report is refused naming the digest signed, the same one is signed again, attest shares the record", async function () {
+      const w = await world();
+      const report = await proposed(w);
+      const state = path.join(w.dir, "o0-state");
+      const sign = (file: string) => runOracle({ command: "sign", report: file, samples: w.samples, metrics: METRICS, escrow: w.escrow, state, out: path.join(w.dir, `${path.basename(file)}.o0.sig.json`) }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+      const first = await sign(report);
+      expect(first.result.exitCode, first.stderr.join("\n")).to.equal(0);
+      const record = fs.readdirSync(path.join(state, "signed"));
+      expect(record).to.deep.equal([`31337-${w.escrow}-agreement-${w.id}-milestone-0-${w.ctx.oracles[0].address}.json`]);
+      const signedDigest = JSON.parse(fs.readFileSync(path.join(state, "signed", record[0]), "utf8")).digest as string;
+      expect(signedDigest).to.equal(JSON.parse(fs.readFileSync(path.join(w.dir, "proposal.json.o0.sig.json"), "utf8")).digest);
+      // Oracle 1's report of the same milestone: within tolerance (the same samples), but another digest.
+      const other = path.join(w.dir, "other.json");
+      const a = await runOracle({ command: "attest", agreement: w.id.toString(), milestone: "0", samples: w.samples, metrics: METRICS, escrow: w.escrow, out: other }, { ORACLE_PRIVATE_KEY: w.keys[1] });
+      expect(a.result.exitCode, a.stderr.join("\n")).to.equal(0);
+      const second = await sign(other);
+      expectUserError(second, new RegExp(`^error: refusing to sign digest 0x[0-9a-f]{64} for agreement ${w.id} milestone 0: oracle ${w.ctx.oracles[0].address} already signed digest ${signedDigest} for it`));
+      expect(fs.existsSync(path.join(w.dir, "other.json.o0.sig.json"))).to.equal(false);
+      // The same digest again: allowed, and the same signature (deterministic).
+      const before = fs.readFileSync(path.join(w.dir, "proposal.json.o0.sig.json"), "utf8");
+      const again = await sign(report);
+      expect(again.result.exitCode, again.stderr.join("\n")).to.equal(0);
+      expect(fs.readFileSync(path.join(w.dir, "proposal.json.o0.sig.json"), "utf8")).to.equal(before);
+      // attest with the same state folder measures its own report: another digest, refused before signing.
+      const own = path.join(w.dir, "own.json");
+      const at = await runOracle({ command: "attest", agreement: w.id.toString(), milestone: "0", samples: w.samples, metrics: METRICS, escrow: w.escrow, state, out: own }, { ORACLE_PRIVATE_KEY: w.keys[0] });
+      expectUserError(at, new RegExp(`already signed digest ${signedDigest} for it`));
+      expect(fs.readdirSync(w.dir).filter((f) => f.startsWith("agreement-") && f.includes(w.ctx.oracles[0].address))).to.deep.equal([]);
+      expect(await statusOf(w)).to.equal(Milestone.Pending);
+    });
   });
 
   describe("user mistakes: one line, exit 1, nothing posted", function () {
@@ -275,7 +354,7 @@ describe("oracle tasks (in process)", function () {
       expect(a.result.exitCode, a.stderr.join("\n")).to.equal(0);
       const otherChain = path.join(w.dir, "chain.json");
       fs.writeFileSync(otherChain, fs.readFileSync(good, "utf8").replace('"chainId": "31337"', '"chainId": "11155111"'));
-      expectUserError(await runOracle({ command: "sign", report: otherChain, samples: w2.samples, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w2.keys[1] }), /--report: chain\.json is for chain 11155111, but the network is chain 31337 \(wrong network\?\)/);
+      expectUserError(await runOracle({ command: "sign", report: otherChain, samples: w2.samples, metrics: METRICS, escrow: w.escrow }, { ORACLE_PRIVATE_KEY: w2.keys[1] }), /--report: chain\.json is for chain 11155111, but the network is chain 31337 \(wrong network\?\)/);
       // Tampered after oracle 0 signed: oracle 0's signature no longer matches its evidence.
       const tampered = path.join(w.dir, "tampered.json");
       fs.writeFileSync(tampered, fs.readFileSync(good, "utf8").replace('"all": 1000', '"all": 1001'));

@@ -17,7 +17,9 @@ const config: HardhatUserConfig = {
   } as HardhatUserConfig["paths"],
   networks: {
     ...base.networks,
-    e2e: { url: process.env.E2E_RPC_URL ?? "http://127.0.0.1:8545", timeout: 4_000 },
+    e2e: { url: process.env.E2E_RPC_URL ?? "http://127.0.0.1:8545", chainId: 31_337, timeout: 4_000 },
+    // The same node without a pinned chain id: signing commands refuse it.
+    e2eUnpinned: { url: process.env.E2E_RPC_URL ?? "http://127.0.0.1:8545", timeout: 4_000 },
   },
 };
 
