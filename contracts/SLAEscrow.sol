@@ -153,11 +153,17 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         emit AgreementCreated(id, terms.client, terms.vendor, terms);
     }
 
-    /// @dev Pulls `amount` of `token` from `from` and rejects tokens that deliver another amount.
+    /// @dev Pulls `amount` of `token` from `from` and rejects tokens that deliver another amount, including one
+    /// that leaves the escrow's balance lower than before (no underflow panic: {TokenBalanceDecreased}).
     function _pull(address token, address from, uint256 amount) private {
         uint256 before = IERC20(token).balanceOf(address(this));
         IERC20(token).safeTransferFrom(from, address(this), amount);
-        uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        uint256 afterBalance = IERC20(token).balanceOf(address(this));
+        if (afterBalance < before) revert TokenBalanceDecreased(token, before, afterBalance);
+        uint256 received;
+        unchecked {
+            received = afterBalance - before; // afterBalance >= before
+        }
         if (received != amount) revert FeeOnTransferToken(token, amount, received);
     }
 

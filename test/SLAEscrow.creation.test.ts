@@ -529,6 +529,40 @@ describe("createAgreement", function () {
     });
   });
 
+  // Issue 11, finding 2: `_pull` computed `balanceOf(after) - before` and panicked (arithmetic underflow) when the
+  // escrow's balance dropped during transferFrom.
+  context("when the escrow's balance of the token drops during transferFrom", function () {
+    it("should revert with TokenBalanceDecreased(token, before, after), not an arithmetic panic", async function () {
+      const ctx = await setup();
+      const drainToken = await ethers.deployContract("MockBalanceDrainToken");
+      const token = await drainToken.getAddress();
+      const terms = await makeTerms(ctx, { token });
+      const total = totalOf(terms);
+      // The escrow already holds 10 units (sent to it directly); the transfer delivers nothing and burns 3 more.
+      await drainToken.mint(ctx.escrowAddress, 10n);
+      await drainToken.mint(ctx.client.address, total);
+      await drainToken.connect(ctx.client).approve(ctx.escrowAddress, total);
+      await drainToken.setDrain(3n);
+      await expectCreateRevert(ctx, terms, "TokenBalanceDecreased", [token, 10n, 7n], { tokens: [token] });
+      expect(await drainToken.balanceOf(ctx.escrowAddress)).to.equal(10n);
+      expect(await drainToken.balanceOf(ctx.client.address)).to.equal(total);
+    });
+
+    it("should create the agreement with the same token once it delivers the exact amount", async function () {
+      const ctx = await setup();
+      const drainToken = await ethers.deployContract("MockBalanceDrainToken");
+      const token = await drainToken.getAddress();
+      const terms = await makeTerms(ctx, { token });
+      const total = totalOf(terms);
+      await drainToken.mint(ctx.escrowAddress, 10n);
+      await drainToken.mint(ctx.client.address, total);
+      await drainToken.connect(ctx.client).approve(ctx.escrowAddress, total);
+      const tx = ctx.escrow.connect(ctx.client).createAgreement(terms);
+      await expect(tx).to.emit(ctx.escrow, "AgreementCreated").withArgs(1n, ctx.client.address, ctx.vendor.address, anyValue);
+      await expect(tx).to.changeTokenBalances(drainToken, [ctx.client, ctx.escrow], [-total, total]);
+    });
+  });
+
   context("when a contract client funds with an ERC-20", function () {
     it("should pull the deposit from the contract (msg.sender), not from the account that sent the transaction", async function () {
       const ctx = await setup();

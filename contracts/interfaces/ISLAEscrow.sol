@@ -147,6 +147,9 @@ interface ISLAEscrow {
     error EthSentWithToken(uint256 value);
     error TokenNotContract(address token);
     error FeeOnTransferToken(address token, uint256 expected, uint256 received);
+    /// @dev The escrow's balance of `token` fell during the `transferFrom` that funds an agreement, from `before` to
+    /// `afterBalance` (the token took more than it delivered): such a token is not supported.
+    error TokenBalanceDecreased(address token, uint256 before, uint256 afterBalance);
     error PermitWithNativeEth();
     error InsufficientAllowance(address token, uint256 allowance, uint256 needed);
 
@@ -196,8 +199,9 @@ interface ISLAEscrow {
     /// @notice Proposes `terms` and funds them in the same transaction: `msg.value` must equal the sum of the
     /// milestone amounts for native ETH (`terms.token == address(0)`); for an ERC-20 that sum is pulled from the
     /// client with `transferFrom` (approve first) and `msg.value` must be 0.
-    /// @dev Emits {AgreementCreated}. Reverts with a terms error for any field out of bounds, and with
-    /// {FeeOnTransferToken} when the escrow receives less (or more) than it pulled.
+    /// @dev Emits {AgreementCreated}. Reverts with a terms error for any field out of bounds, with
+    /// {FeeOnTransferToken} when the escrow receives less (or more) than it pulled, and with
+    /// {TokenBalanceDecreased} when its balance of the token falls during the pull.
     /// @param terms The terms; `terms.client` must be `msg.sender`.
     /// @return id The new agreement's id (ids count up from 1).
     function createAgreement(Terms calldata terms) external payable returns (uint256 id);

@@ -73,6 +73,9 @@ const ESCROW: Record<string, Explainer> = {
   FeeOnTransferToken: (a, c) =>
     `the escrow pulled ${c.amount(a[1], a[0])} of ${c.tokenName(a[0])} but received ` +
     `${c.amount(a[2], a[0])}; tokens that take a fee on transfer are not supported`,
+  TokenBalanceDecreased: (a, c) =>
+    `the escrow's balance of ${c.tokenName(a[0])} fell from ${c.amount(a[1], a[0])} to ${c.amount(a[2], a[0])} ` +
+    `while it pulled the deposit: the token took more than it delivered, and such tokens are not supported`,
   PermitWithNativeEth: () => "a permit was given for native ETH; permits are for ERC-20 tokens only (send ETH instead)",
   InsufficientAllowance: (a, c) =>
     `the permit failed and the escrow may spend only ${c.amount(a[1], a[0])} of the client's ` +

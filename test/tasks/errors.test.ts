@@ -282,6 +282,10 @@ describe("tasks: failures", function () {
       expect(explain("MilestoneNotAttested", [3n, 1n, 3n])).to.equal(
         "MilestoneNotAttested: milestone 1 of agreement 3 is Settled; only an Attested milestone can be disputed",
       );
+      expect(explain("TokenBalanceDecreased", [ZeroAddress, 10_000_000n, 7_000_000n])).to.equal(
+        "TokenBalanceDecreased: the escrow's balance of USDC fell from 10 USDC to 7 USDC while it pulled the " +
+          "deposit: the token took more than it delivered, and such tokens are not supported",
+      );
       expect(explain("InsufficientAllowance", [ZeroAddress, 5_000_000n, 6_000_000n])).to.equal(
         "InsufficientAllowance: the permit failed and the escrow may spend only 5 USDC of the client's USDC, but " +
           "needs 6 USDC; sign a fresh permit or approve first",
