@@ -5,6 +5,7 @@ import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { UserError } from "../lib/escrow";
 import { revertErrorName } from "../lib/explain";
+import { partyOracleWarnings } from "../lib/party-oracles";
 import { type ConvertedTerms, formatAmount, loadTermsFile } from "../lib/terms-file";
 import {
   type EscrowArgs,
@@ -45,6 +46,10 @@ async function create(args: CreateArgs, hre: HardhatRuntimeEnvironment, run: Run
   say(`Agreement to propose on network "${hre.network.name}" (escrow ${c.address}):`);
   for (const line of describeTerms(terms, token, converted.metricNames)) say(line ? `  ${line}` : "");
   say("");
+  // Parties may be oracles; warn when those oracles can meet the threshold without an independent one.
+  const warnings = partyOracleWarnings(terms);
+  for (const warning of warnings) say(warning);
+  if (warnings.length > 0) say("");
   const funding =
     token.address === ZeroAddress
       ? `sent with the transaction`

@@ -1,6 +1,7 @@
 /** `sla:accept`, `sla:cancel`, `sla:dispute`, `sla:resolve`, `sla:terminate`: one escrow call each. */
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { partyOracleWarnings } from "../lib/party-oracles";
 import { formatAmount, formatDuration, formatTime, parseCut, tokenAt } from "../lib/terms-file";
 import {
   type EscrowArgs,
@@ -63,6 +64,7 @@ async function accept(args: IdArgs, hre: HardhatRuntimeEnvironment, run: RunStat
   await simulate(c, "accept", [id]); // a rejection is explained before the terms are shown
   say(`Accepting agreement ${id}:`);
   for (const line of describeTerms(terms, token)) say(line ? `  ${line}` : "");
+  for (const warning of partyOracleWarnings(terms)) say(warning);
   const sent = await send(c, "accept", "accept", [id]);
   say(
     `agreement ${id} is Active: the oracles attest each milestone from its due time on, the first at ` +

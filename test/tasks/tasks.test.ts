@@ -65,6 +65,45 @@ describe("tasks: happy paths", function () {
       expect(out.trimEnd().split("\n").pop()).to.equal("id: 1");
     });
 
+    it("warns before sending when the vendor, an oracle, meets the threshold alone (1 of 3): the vendor can attest its own service", async function () {
+      const ctx = await setup();
+      const oracles = [ctx.vendor.address, ctx.oracles[0].address, ctx.oracles[1].address];
+      const { id, out } = await created(ctx, { oracles, threshold: 1 });
+      expect(id).to.equal(1n);
+      const warning =
+        `warning: oracles ${ctx.vendor.address} (vendor) alone meet the threshold 1 of 3: the vendor can attest its ` +
+        "own service\n";
+      expect(out).to.include(warning);
+      expect(out.match(/warning:/g)).to.have.length(1);
+      // In the preview: before the question and before anything is sent.
+      expect(out.indexOf(warning)).to.be.lessThan(out.indexOf("The client deposits 3000 TUSD now"));
+      expect(out.indexOf(warning)).to.be.lessThan(out.indexOf("approve: allowing"));
+      // Creation allows it: the vendor is one of the agreement's oracles.
+      expect((await ctx.escrow.getTerms(id)).oracles).to.include(ctx.vendor.address);
+    });
+
+    it("warns when the parties' oracles together meet the threshold (client and vendor, 2 of 3)", async function () {
+      const ctx = await setup();
+      const oracles = [ctx.client.address, ctx.vendor.address, ctx.oracles[0].address];
+      const { converted, out } = await created(ctx, { oracles, threshold: 2 });
+      const [first, second] = converted.terms.oracles.filter((o) => o !== ctx.oracles[0].address);
+      const role = (a: string) => (a === ctx.client.address ? "client" : "vendor");
+      const together = first === ctx.client.address ? "the client and the vendor" : "the vendor and the client";
+      expect(out).to.include(
+        `warning: oracles ${first} (${role(first)}), ${second} (${role(second)}) alone meet the threshold 2 of 3: ` +
+          `${together} can attest between themselves, without an independent oracle\n`,
+      );
+    });
+
+    it("does not warn when parties are oracles but cannot meet the threshold alone (vendor and arbitrator, 3 of 4)", async function () {
+      const ctx = await setup();
+      const oracles = [ctx.vendor.address, ctx.arbitrator.address, ctx.oracles[0].address, ctx.oracles[1].address];
+      const { id, out } = await created(ctx, { oracles, threshold: 3 });
+      expect(out).to.include("oracles     3 of 4: ");
+      expect(out).not.to.include("warning");
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+    });
+
     it("--permit funds with a permit signature: one transaction, no approval", async function () {
       const ctx = await setup();
       const block = await hre.ethers.provider.getBlockNumber();
@@ -121,6 +160,19 @@ describe("tasks: happy paths", function () {
       expect(r.out).to.include("Accepting agreement 1:");
       expect(r.out).to.include("accept: sent " + r.result);
       expect(r.out).to.include("agreement 1 is Active");
+    });
+
+    it("sla:accept warns, with the terms read from the chain, when the vendor's own oracle meets the threshold alone", async function () {
+      const ctx = await setup();
+      const oracles = [ctx.vendor.address, ctx.oracles[0].address, ctx.oracles[1].address];
+      const { id } = await created(ctx, { oracles, threshold: 1 });
+      const r = await runTask<string>("sla:accept", { id: String(id), from: "2" });
+      expect(r.exitCode).to.equal(undefined);
+      const warning =
+        `warning: oracles ${ctx.vendor.address} (vendor) alone meet the threshold 1 of 3: the vendor can attest its ` +
+        "own service\n";
+      expect(r.out).to.include(warning);
+      expect(r.out.indexOf(warning)).to.be.lessThan(r.out.indexOf("accept: sent " + r.result));
     });
 
     it("sla:accept says the acceptance deadline (the first milestone's due time, ISO) before it sends", async function () {
