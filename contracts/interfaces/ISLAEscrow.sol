@@ -263,7 +263,8 @@ interface ISLAEscrow {
 
     /// @notice Asks to end an Active agreement early; takes effect when both the client and the vendor have
     /// asked. Then every Pending milestone not yet due is settled with a cut of 10000 (refunded); the others
-    /// run their course.
+    /// run their course. A request never expires and cannot be withdrawn: the other party may complete it at any
+    /// later time while the agreement is Active, and "not yet due" is judged at that second call.
     /// @dev Emits {TerminationRequested}, and {AgreementTerminated} on the second call.
     function terminate(uint256 id) external;
 

@@ -1,4 +1,5 @@
 /** `sla:accept`, `sla:cancel`, `sla:dispute`, `sla:resolve`, `sla:terminate`: one escrow call each. */
+import { getAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { partyOracleWarnings } from "../lib/party-oracles";
@@ -8,6 +9,7 @@ import {
   type RunState,
   agreementToken,
   chainNow,
+  eventsFromBlock,
   explainFor,
   flag,
   parseId,
@@ -113,11 +115,33 @@ async function resolve(args: ResolveArgs, hre: HardhatRuntimeEnvironment, run: R
   return sent.hash;
 }
 
+/**
+ * What `sla:terminate` says before it sends. A termination request never expires and cannot be withdrawn: the
+ * other party may complete it whenever it suits them while the agreement is Active (say one second before a due
+ * time, so that that milestone is refunded too), and the milestones not yet due at that moment are refunded.
+ */
+export function terminationNote(otherAlreadyAsked: "client" | "vendor" | undefined): string {
+  return otherAlreadyAsked === undefined
+    ? "note: your termination request does not expire: the other party can complete it at any later time while " +
+        "the agreement is Active, and the milestones not yet due at that moment are refunded to the client (a " +
+        "request cannot be withdrawn)"
+    : `note: the ${otherAlreadyAsked} asked to terminate already (a request does not expire); yours completes it ` +
+        "now: the milestones not yet due are refunded to the client";
+}
+
 async function terminate(args: IdArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<string> {
   const id = parseId(args.id);
   const c = await signerContext(hre, args);
-  const token = await agreementToken(c, id);
+  const terms = await readTerms(c, id);
+  const token = await tokenAt(hre, terms.token);
   run.explain = explainFor(token);
+  await simulate(c, "terminate", [id]); // a rejection (not a party, not Active, asked twice) is explained first
+  const me = c.signer.address;
+  const other = me === terms.client ? "vendor" : "client";
+  const otherAddress = other === "vendor" ? terms.vendor : terms.client;
+  const requests = await c.escrow.queryFilter(c.escrow.filters.TerminationRequested(id), await eventsFromBlock(c));
+  const otherAsked = requests.some((e) => getAddress(e.args.party) === otherAddress);
+  say(terminationNote(otherAsked ? other : undefined));
   const sent = await send(c, "terminate", "terminate", [id]);
   const done = sent.events.find((e) => e.name === "AgreementTerminated");
   if (done === undefined) {

@@ -243,6 +243,50 @@ describe("tasks: happy paths", function () {
     });
   });
 
+  describe("sla:terminate: the request does not expire (issue 11)", function () {
+    const NOTE =
+      "note: your termination request does not expire: the other party can complete it at any later time while " +
+      "the agreement is Active, and the milestones not yet due at that moment are refunded to the client (a " +
+      "request cannot be withdrawn)\n";
+
+    it("says so before it sends the first party's request", async function () {
+      const ctx = await setup();
+      const { id } = await active(ctx);
+      const r = await runTask<string>("sla:terminate", { id: String(id), from: "2" });
+      expect(r.exitCode).to.equal(undefined);
+      expect(r.err).to.equal("");
+      expect(r.out.startsWith(NOTE), r.out).to.equal(true);
+      expect(r.out.indexOf(NOTE)).to.be.lessThan(r.out.indexOf("terminate: sent " + r.result));
+      await expect(r.result)
+        .to.emit(ctx.escrow, "TerminationRequested")
+        .withArgs(id, ctx.vendor.address);
+      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
+    });
+
+    it("lets the other party complete it much later, just before a due time: that milestone is refunded too", async function () {
+      const ctx = await setup();
+      const { id, converted } = await active(ctx);
+      await runTask("sla:terminate", { id: String(id), from: "2" }); // the vendor, right after accepting
+      const due1 = converted.terms.milestones[1].dueAt;
+      await time.increaseTo(converted.terms.milestones[0].dueAt + 3n * DAY + 1n); // milestone 0 runs its course
+      await time.setNextBlockTimestamp(due1 - 1n); // then, one second before milestone 1 is due, the client
+      const r = await runTask<string>("sla:terminate", { id: String(id), from: "1" });
+      expect(r.exitCode).to.equal(undefined);
+      expect(r.out).to.include(
+        "note: the vendor asked to terminate already (a request does not expire); yours completes it now: the " +
+          "milestones not yet due are refunded to the client\n",
+      );
+      expect(r.out).not.to.include(NOTE);
+      await expect(r.result)
+        .to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, 2000n * UNIT, 0b110n);
+      expect(await ctx.escrow.balanceOf(ctx.client.address, ctx.tokenAddress)).to.equal(2000n * UNIT);
+      expect(r.out).to.include(
+        "agreement 1 terminated: 2000 TUSD credited to the client for the milestones not yet due (1, 2)",
+      );
+    });
+  });
+
   describe("sla:settle", function () {
     it("--milestone settles one milestone with the attested cut", async function () {
       const ctx = await setup();
