@@ -1,16 +1,19 @@
 /**
  * Trust assumptions outside the escrow's control (SECURITY.md, "no test yet" rows): ERC-1271 oracle wallets that
- * share one owner key, rebasing tokens (unsupported) and blocklisting tokens (USDC/USDT-style). These tests show
+ * share one owner key, rebasing tokens and tokens that start charging a fee after funding (both unsupported), and
+ * blocklisting tokens (USDC/USDT-style). These tests show
  * what the escrow does, not a defence: it counts oracle addresses, credits nominal amounts and never pushes tokens.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type {
   ISLAEscrow,
   MockBlocklistToken,
   MockERC1271Wallet,
+  MockLateFeeToken,
   MockRebasingToken,
   MockSafeMessageWallet,
 } from "../typechain-types";
@@ -424,6 +427,95 @@ describe("SLAEscrow: oracle wallets and tokens outside the escrow's control", fu
   /*//////////////////////////////////////////////////////////////
                        BLOCKLISTING TOKEN
   //////////////////////////////////////////////////////////////*/
+
+  /*//////////////////////////////////////////////////////////////
+              TOKEN THAT STARTS CHARGING A FEE LATER
+  //////////////////////////////////////////////////////////////*/
+
+  // Issue 11, finding 5: only creation can check what arrives; a token that starts charging a fee on transfers
+  // after funding is unsupported, like a rebasing one.
+  describe("token that starts charging a fee on transfers after funding (unsupported)", function () {
+    /** One agreement in a MockLateFeeToken, funded fee-free, settled BREACHED (600 / 400); then a 1% fee. */
+    async function settledThenFee(ctx: Context, onTop: boolean): Promise<{ token: MockLateFeeToken; tokenAddress: string }> {
+      const token = await ethers.deployContract("MockLateFeeToken");
+      const tokenAddress = await token.getAddress();
+      const terms = await oneMilestone(ctx, tokenAddress);
+      await token.mint(ctx.client.address, AMOUNT);
+      const id = await fund(ctx, terms); // exact: no fee yet
+      await acceptAttestSettle(ctx, terms, id);
+      await token.setFee(100n, onTop);
+      expect(await token.balanceOf(ctx.escrowAddress)).to.equal(AMOUNT);
+      return { token, tokenAddress };
+    }
+
+    context("when the fee is taken from the amount sent (the recipient gets less)", function () {
+      it("should pay the vendor's 600-unit withdrawal as 594 (the token keeps 6) and zero its credit: after creation the escrow cannot check what arrives", async function () {
+        const ctx = await setup();
+        const { token, tokenAddress } = await settledThenFee(ctx, false);
+        const tx = ctx.escrow.connect(ctx.vendor).withdraw(tokenAddress, ctx.vendor.address);
+        await expect(tx)
+          .to.emit(ctx.escrow, "Withdrawn")
+          .withArgs(ctx.vendor.address, tokenAddress, ctx.vendor.address, TO_VENDOR);
+        await expect(tx).to.changeTokenBalances(token, [ctx.escrow, ctx.vendor], [-TO_VENDOR, 594n * UNIT]);
+        expect(await ctx.escrow.balanceOf(ctx.vendor.address, tokenAddress)).to.equal(0n);
+        expect(await token.balanceOf(ctx.escrowAddress)).to.equal(TO_CLIENT);
+      });
+
+      it("should refuse new funding in that token with FeeOnTransferToken(token, 1000, 990): only creation checks what arrives", async function () {
+        const ctx = await setup();
+        const { token, tokenAddress } = await settledThenFee(ctx, false);
+        const later = ctx.deployer;
+        await token.mint(later.address, AMOUNT);
+        const terms = await oneMilestone(ctx, tokenAddress, { client: later.address });
+        await token.connect(later).approve(ctx.escrowAddress, AMOUNT);
+        await expectNothingChanged(
+          ctx,
+          async () => {
+            await expect(ctx.escrow.connect(later).createAgreement(terms))
+              .to.be.revertedWithCustomError(ctx.escrow, "FeeOnTransferToken")
+              .withArgs(tokenAddress, AMOUNT, 990n * UNIT);
+          },
+          [tokenAddress],
+          [later.address],
+        );
+        expect(await ctx.escrow.agreementStatus(2n)).to.equal(0n);
+      });
+    });
+
+    context("when the fee is charged to the sender on top (the escrow pays more than it owes)", function () {
+      it("should leave the escrow short: the vendor's 600 cost it 606, and the client's 400 refund then reverts with ERC20InsufficientBalance(escrow, 394, 400)", async function () {
+        const ctx = await setup();
+        const { token, tokenAddress } = await settledThenFee(ctx, true);
+        const tx = ctx.escrow.connect(ctx.vendor).withdraw(tokenAddress, ctx.vendor.address);
+        await expect(tx)
+          .to.emit(ctx.escrow, "Withdrawn")
+          .withArgs(ctx.vendor.address, tokenAddress, ctx.vendor.address, TO_VENDOR);
+        await expect(tx).to.changeTokenBalances(token, [ctx.escrow, ctx.vendor], [-606n * UNIT, TO_VENDOR]);
+        await expectNothingChanged(
+          ctx,
+          async () => {
+            await expect(ctx.escrow.connect(ctx.client).withdraw(tokenAddress, ctx.client.address))
+              .to.be.revertedWithCustomError(token, "ERC20InsufficientBalance")
+              .withArgs(ctx.escrowAddress, 394n * UNIT, TO_CLIENT);
+          },
+          [tokenAddress],
+        );
+        expect(await ctx.escrow.balanceOf(ctx.client.address, tokenAddress)).to.equal(TO_CLIENT);
+      });
+
+      it("should even accept new funding in that token, since exactly the amount arrives (the client pays 1010): creation cannot see a fee charged to the sender", async function () {
+        const ctx = await setup();
+        const { token, tokenAddress } = await settledThenFee(ctx, true);
+        const later = ctx.deployer;
+        await token.mint(later.address, AMOUNT + 10n * UNIT);
+        const terms = await oneMilestone(ctx, tokenAddress, { client: later.address });
+        await token.connect(later).approve(ctx.escrowAddress, AMOUNT);
+        const tx = ctx.escrow.connect(later).createAgreement(terms);
+        await expect(tx).to.emit(ctx.escrow, "AgreementCreated").withArgs(2n, later.address, ctx.vendor.address, anyValue);
+        await expect(tx).to.changeTokenBalances(token, [ctx.escrow, later], [AMOUNT, -(AMOUNT + 10n * UNIT)]);
+      });
+    });
+  });
 
   describe("blocklisting token (USDC/USDT-style)", function () {
     /** One agreement of 1000 units in a blocklisting token, funded by the client; `blockAfterFunding` is blocked. */
