@@ -23,7 +23,7 @@ export function userMessage(err: unknown, hre: HardhatRuntimeEnvironment): strin
   const msg = typeof e?.message === "string" ? e.message : "";
   const url = "url" in hre.network.config ? ` (${hre.network.config.url})` : "";
   // HH101: Hardhat's own check of the network's configured chainId against the RPC's answer.
-  const ids = e?.number === 101 ? /chain id (\d+), but connected to a chain with id (\d+)/.exec(msg) : null;
+  const ids = /set to use chain id (\d+), but connected to a chain with id (\d+)/.exec(msg);
   if (ids) return chainIdMismatch(hre.network.name, BigInt(ids[1]), BigInt(ids[2])).message;
   if (e?.number === 108 || /Cannot connect to the network|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH/.test(msg) || e?.code === "ECONNREFUSED") {
     return `cannot reach the RPC of network "${hre.network.name}"${url}: is the node running?`;

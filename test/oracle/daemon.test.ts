@@ -7,18 +7,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { Wallet, keccak256 } from "ethers";
-import { attestationDigest, readDomain } from "../../scripts/lib/attestation";
-import { cutBps } from "../../scripts/lib/penalty";
-import { writeProposal } from "../../scripts/oracle/cosign";
+import { keccak256 } from "ethers";
+import { readDomain } from "../../scripts/lib/attestation";
 import { formatSamplesCsv } from "../../scripts/oracle/csv";
 import type { MetricName } from "../../scripts/oracle/metrics";
-import { buildReport, serializeReport } from "../../scripts/oracle/report";
 import type { Sample } from "../../scripts/oracle/samples";
-import { SIGNATURE_FORMAT, writeSignatureFile } from "../../scripts/oracle/signing";
 import type { ISLAEscrow } from "../../typechain-types";
 import { type Context, DAY, Milestone, UNIT, createActive, makeTerms, setup } from "../helpers/fixture";
-import { makeSamples, privateKeyOf, runOracle, tempDir } from "./helpers";
+import { makeSamples, plantReport, privateKeyOf, runOracle, tempDir } from "./helpers";
 
 type Log = Record<string, unknown> & { action: string; agreement?: string; milestone?: number; txHash?: string };
 
@@ -42,34 +38,11 @@ function samplesFor(terms: ISLAEscrow.TermsStruct, failed: number, p95: number, 
 /** The shared folder of the fixture's escrow under `shared`. */
 const folderOf = (shared: string, ctx: Context) => path.join(shared, `31337-${ctx.escrowAddress}`);
 
-/**
- * What an attacker who can write the shared folder (or a dishonest oracle) puts there: a report of milestone 0
- * computed from `samples` with `names`, naming `author`, written as `file`; `signers` add their attestation
- * signature files for it, and `proposers` their proposal signature (only a real key can make one).
- */
-async function plant(
-  ctx: Context,
-  terms: ISLAEscrow.TermsStruct,
-  id: bigint,
-  folder: string,
-  opts: { file: string; author: string; samples: Sample[]; names: MetricName[]; signers?: string[]; proposers?: string[] },
-): Promise<{ evidence: string; values: number[] }> {
-  const period = { start: Number(terms.startAt), end: Number(terms.milestones[0].dueAt) };
+/** plantReport for milestone 0 of an agreement of the fixture's escrow. */
+async function plant(ctx: Context, terms: ISLAEscrow.TermsStruct, id: bigint, folder: string, opts: Parameters<typeof plantReport>[2]) {
   const metrics = (terms.metrics as ISLAEscrow.MetricStruct[]).map((m) => ({ higherIsBetter: Boolean(m.higherIsBetter), tiers: m.tiers.map((t) => ({ threshold: Number(t.threshold), cutBps: Number(t.cutBps) })) }));
-  const report = buildReport({ chainId: 31337n, escrow: ctx.escrowAddress, agreementId: id, milestone: 0, period, oracle: opts.author }, opts.samples, opts.names, { kind: "csv", file: "planted.csv" }, (v) => cutBps(metrics, v));
-  const bytes = serializeReport(report);
-  fs.mkdirSync(folder, { recursive: true });
-  fs.writeFileSync(path.join(folder, opts.file), bytes);
-  const evidence = keccak256(bytes);
-  const domain = await readDomain(ctx.escrow);
-  const digest = attestationDigest(domain, { agreementId: id, milestone: 0, values: report.values, evidence });
-  const base = `agreement-${id}-milestone-0`;
-  for (const signer of opts.signers ?? []) {
-    const signature = new Wallet(privateKeyOf(signer)).signingKey.sign(digest).serialized;
-    writeSignatureFile(path.join(folder, `${base}.${evidence.slice(2, 12)}.${signer}.sig.json`), { format: SIGNATURE_FORMAT, chainId: "31337", escrow: ctx.escrowAddress, agreementId: id.toString(), milestone: 0, values: report.values, evidence, digest, signer, signature });
-  }
-  for (const p of opts.proposers ?? []) writeProposal(folder, base, new Wallet(privateKeyOf(p)), p, digest);
-  return { evidence, values: report.values };
+  const period = { start: Number(terms.startAt), end: Number(terms.milestones[0].dueAt) };
+  return plantReport(folder, { chainId: 31337n, escrow: ctx.escrowAddress, domain: await readDomain(ctx.escrow), id, milestone: 0, period, metrics }, opts);
 }
 
 /** 1000 ok samples of 1 ms over milestone 0: the perfect values a forger wants attested ([1000000, 1]). */

@@ -4,15 +4,19 @@
  * test/oracle/e2e/hardhat.config.ts), a local HTTP service with a scripted outage probed for real, and a TCP
  * proxy in front of the node to take the RPC away mid-run. Proves:
  *  - the daemon's prober measures the scripted outage and the values and cut on chain match it, then settles;
- *  - three daemons on different sample files co-sign 2 of 3 through a shared folder: two within tolerance
- *    post once, the third refuses, naming the metric and the difference;
+ *  - DESIGN.md's co-signing rules with five oracles, 3 of 5, through a shared folder: three honest daemons on
+ *    different sample files converge on the first honest report in oracle order and post it once; an outlier
+ *    daemon and a forger (a planted report of perfect values naming an honest oracle, with the forger's own
+ *    signature and proposal) get no co-signer, and the honest daemons say why; an honest daemon killed
+ *    (SIGKILL) after recording its choice and before signing it, then restarted, signs exactly that digest;
  *  - a daemon killed with SIGKILL (after recording a transaction and before broadcasting it; after
  *    broadcasting it and before recording the receipt) and restarted neither double-posts nor misses a milestone;
  *  - an RPC outage mid-run is survived: the node unreachable (connections refused at the proxy) for 4 s while a
  *    milestone falls due, then the node process stopped (SIGSTOP: requests hang until they time out) for 6 s
  *    and continued (a restarted Hardhat 2 node would start a new, empty chain);
- *  - malformed CSV, an unreachable Prometheus, a wrong key, a wrong network and a tampered report each end
- *    with one clear line and exit code 1, with nothing posted.
+ *  - malformed CSV, an unreachable Prometheus, a wrong key, a wrong network, a tampered report, an RPC that
+ *    lies about its chain id and a network that pins none each end with one clear line and exit code 1, with
+ *    nothing signed or posted.
  * Skipped with ORACLE_E2E=0 and under solidity-coverage.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -28,8 +32,10 @@ import { computeMetrics } from "../../scripts/oracle/metrics";
 import { inPeriod, type Sample } from "../../scripts/oracle/samples";
 import { readStore } from "../../scripts/oracle/store";
 import { cutBps } from "../../scripts/lib/penalty";
-import { HARDHAT_MNEMONIC, freePort, tempDir, waitFor } from "./helpers";
-import { HDNodeWallet, Mnemonic } from "ethers";
+import { readDomain } from "../../scripts/lib/attestation";
+import type { SLAEscrow } from "../../typechain-types";
+import { HARDHAT_MNEMONIC, freePort, plantReport, tempDir, waitFor } from "./helpers";
+import { HDNodeWallet, Mnemonic, keccak256 } from "ethers";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CLI = require.resolve("hardhat/internal/cli/cli.js");
@@ -247,33 +253,36 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
         `http://127.0.0.1:${proxy.port}`,
       );
 
-    // ---- C: three daemons co-signing 2 of 3 through a shared folder, each on its own sample file; the
-    // third sees latencies 300 ms worse and must refuse (its own proposal then gets no co-signer). ----
-    const cOracles = [account(14), account(15), account(16)];
+    // ---- C: the co-signing rules with daemons as separate processes, 3 of 5 through a shared folder: three
+    // honest oracles (each on its own sample file, latencies 0/10/20 ms apart: within 10%), an outlier daemon
+    // (300 ms worse) and a forger (no daemon: it plants a report of perfect values naming an honest oracle, with
+    // its own signature and proposal). The third honest daemon is killed (SIGKILL) after recording the digest
+    // it chose and before signing it, then restarted. ----
+    const cHonest = [account(14), account(15), account(16)];
+    const cOutlier = account(17);
+    const cForger = account(18);
+    const cAll = [...cHonest, cOutlier];
     const shared = path.join(dir, "c", "shared");
-    const cRows = cOracles.map((_, i) => {
+    const cFrom = Math.max(await latest(), now()) - 5;
+    const cRows = cAll.map((_, i) => {
       const out: Sample[] = [];
-      for (let t = t0 - 5, k = 0; t < t0 + 30; t++) {
+      for (let t = cFrom, k = 0; t < cFrom + 180; t++) {
         for (let j = 0; j < 10; j++, k++) {
-          // Oracle 15 sees the same failures and latencies 10 ms higher (within 10%); oracle 16, 300 ms higher.
           const fail = k % 50 === 0;
-          out.push(fail ? { timestamp: t, ok: false, latencyMs: null } : { timestamp: t, ok: true, latencyMs: 100 + ((k * 37) % 200) + [0, 10, 300][i] });
+          out.push(fail ? { timestamp: t, ok: false, latencyMs: null } : { timestamp: t, ok: true, latencyMs: 100 + ((k * 37) % 200) + [0, 10, 20, 300][i] });
         }
       }
       return out;
     });
-    const idC = await create(account(6), cOracles.map((w) => w.address), t0, [t0 + 14], 2);
-    const daemonsC = cOracles.map((w, i) => {
+    const cArgs = (i: number) => {
       const f = path.join(dir, "c", `o${i}.csv`);
-      fs.mkdirSync(path.dirname(f), { recursive: true });
-      fs.writeFileSync(f, formatSamplesCsv(cRows[i]));
-      return start(
-        // The outlier measures at dueAt, the others 4 s later: they find its proposal and must refuse it.
-        ["oracle", "run", "--network", "e2e", "--metrics", METRICS_SPEC, "--samples", f, "--interval", "1", "--lag", i === 2 ? "0" : "4", "--stagger", "5", "--shared", shared, "--state", path.join(dir, "c", `state${i}`)],
-        { ORACLE_PRIVATE_KEY: w.privateKey },
-      );
-    });
-
+      if (!fs.existsSync(f)) {
+        fs.mkdirSync(path.dirname(f), { recursive: true });
+        fs.writeFileSync(f, formatSamplesCsv(cRows[i]));
+      }
+      return ["oracle", "run", "--network", "e2e", "--metrics", METRICS_SPEC, "--samples", f, "--interval", "1", "--lag", "1", "--proposal-window", "8", "--stagger", "3", "--shared", shared, "--state", path.join(dir, "c", `state${i}`)];
+    };
+    const daemonsC = cAll.map((w, i) => start(cArgs(i), { ORACLE_PRIVATE_KEY: w.privateKey, ...(i === 2 ? { ORACLE_TEST_CRASH: "after-sign-record" } : {}) }));
     // Agreement for A, once its prober runs: milestone 0 with an outage in its middle, milestone 1 clean.
     await waitFor(() => fs.existsSync(store), 90_000, () => `daemon A did not start probing:\n${daemonA.stderr.join("\n")}`);
     const a0 = Math.max(await latest(), now()) + 1;
@@ -339,25 +348,75 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     expect(sent.failed).to.equal(0);
     expect(sent.count).to.equal(new Set([...l2, ...l3].filter((l) => l.txHash).map((l) => l.txHash)).size);
 
-    // ---- C: posted once, by oracles 14 and 15; oracle 16 refused, naming the metric. ----
-    await waitFor(async () => (await status(idC, 0)) === 3, 60_000, () => `C did not finish (logs in ${dir}/logs):\n${daemonsC.map((d) => d.lines.slice(-3).join("\n")).join("\n")}`);
+    // ---- C: once every daemon is up, the agreement; then posted once, with exactly the three honest signatures. ----
+    for (const d of daemonsC) await waitFor(() => logsOf(d).some((l) => l.action === "start"), 90_000, () => `a C daemon did not start:\n${d.stderr.join("\n")}`);
+    const cStart = Math.max(await latest(), now());
+    const cDue = cStart + 6;
+    const cOracleList = [...cAll, cForger].map((w) => w.address).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+    const idC = await create(account(6), cOracleList, cStart, [cDue], 3);
+    const cTarget = {
+      chainId: 31337n,
+      escrow: await escrow.getAddress(),
+      domain: await readDomain(escrow as unknown as Pick<SLAEscrow, "eip712Domain">),
+      id: idC,
+      milestone: 0,
+      period: { start: cStart, end: cDue },
+      metrics: TIERS,
+    };
+    const cBase = `agreement-${idC}-milestone-0`;
+    const cFolder = path.join(shared, `31337-${cTarget.escrow}`);
+    const perfectRows = Array.from({ length: 60 }, (_, k) => ({ timestamp: cStart + (k % 6), ok: true, latencyMs: 1 }));
+    const forged = await plantReport(cFolder, cTarget, { file: `${cBase}.report.forged.json`, author: cHonest[0].address, samples: perfectRows, names: ["availability_ppm", "latency_p95_ms"], signers: [cForger.address], proposers: [cForger.address] });
+    // The crashing daemon dies right after recording its choice: restart it on the same state folder.
+    const crashed = await exitOf(daemonsC[2]);
+    expect(crashed.signal, daemonsC[2].stderr.join("\n")).to.equal("SIGKILL");
+    expect(logsOf(daemonsC[2]).filter((l) => l.action === "signed")).to.deep.equal([]);
+    const recordDir = path.join(dir, "c", "state2", "signed");
+    const recordC = () => {
+      const files = fs.readdirSync(recordDir);
+      expect(files).to.have.length(1);
+      return JSON.parse(fs.readFileSync(path.join(recordDir, files[0]), "utf8")) as { digest: string; evidence: string };
+    };
+    const recorded2 = recordC();
+    const restarted = start(cArgs(2), { ORACLE_PRIVATE_KEY: cHonest[2].privateKey });
+    daemonsC[2] = restarted;
+    await waitFor(async () => (await status(idC, 0)) === 3, 90_000, () => `C did not finish (logs in ${dir}/logs):\n${daemonsC.map((d) => d.lines.slice(-3).join("\n")).join("\n")}`);
     for (const d of daemonsC) d.child.kill("SIGTERM");
     for (const d of daemonsC) expect((await exitOf(d, 20_000)).code).to.equal(0);
     const postedC = await events("AttestationPosted", idC, 0);
     expect(postedC).to.have.length(1);
-    const sortedC = [...cOracles].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1)).map((w) => w.address);
-    const bit = (w: Wallet) => 1n << BigInt(sortedC.indexOf(w.address));
+    const bit = (w: Wallet) => 1n << BigInt(cOracleList.indexOf(w.address));
     const argsC = (postedC[0] as unknown as { args: unknown[] }).args;
-    expect(argsC[5]).to.equal(bit(cOracles[0]) | bit(cOracles[1]));
+    expect(argsC[5]).to.equal(bit(cHonest[0]) | bit(cHonest[1]) | bit(cHonest[2]));
+    // The report posted is the first honest one in oracle order, byte for byte.
+    const firstHonest = cHonest.map((w) => w.address).sort((x, y) => cOracleList.indexOf(x) - cOracleList.indexOf(y))[0];
+    const firstReport = fs.readFileSync(path.join(cFolder, `${cBase}.report.${firstHonest}.json`));
+    expect(argsC[4]).to.equal(keccak256(firstReport));
     const valuesC = (argsC[3] as bigint[]).map(Number);
-    const candidates = [0, 1].map((i) => computeMetrics(inPeriod(cRows[i], t0, t0 + 14), ["availability_ppm", "latency_p95_ms"]).values);
-    expect(candidates.map((v) => v.join(","))).to.include(valuesC.join(","));
+    expect(valuesC).to.deep.equal(computeMetrics(inPeriod(cRows[cHonest.findIndex((w) => w.address === firstHonest)], cStart, cDue), ["availability_ppm", "latency_p95_ms"]).values);
+    // The restarted daemon signed exactly the digest it had recorded before it was killed, once, and chose nothing anew.
+    expect(recordC()).to.deep.equal(recorded2);
+    expect(recorded2.evidence).to.equal(keccak256(firstReport));
+    expect(logsOf(restarted).filter((l) => l.action === "chose")).to.deep.equal([]);
+    expect(logsOf(restarted).filter((l) => l.action === "signed").map((l) => l.digest)).to.deep.equal([recorded2.digest]);
+    const sigsOf = (w: Wallet) => fs.readdirSync(cFolder).filter((f) => f.endsWith(`.${w.address}.sig.json`));
+    for (const w of cHonest) expect(sigsOf(w), w.address).to.deep.equal([`${cBase}.${keccak256(firstReport).slice(2, 12)}.${w.address}.sig.json`]);
+    // The outlier and the forger got no co-signer; every honest daemon said why.
+    const outlierReport = keccak256(fs.readFileSync(path.join(cFolder, `${cBase}.report.${cOutlier.address}.json`)));
+    const signersOf = (evidence: string) => fs.readdirSync(cFolder).filter((f) => f.startsWith(`${cBase}.${evidence.slice(2, 12)}.`) && f.endsWith(".sig.json"));
+    expect(signersOf(outlierReport)).to.deep.equal([`${cBase}.${outlierReport.slice(2, 12)}.${cOutlier.address}.sig.json`]);
+    expect(signersOf(forged.evidence)).to.deep.equal([`${cBase}.${forged.evidence.slice(2, 12)}.${cForger.address}.sig.json`]);
     for (const i of [0, 1]) {
       const refusedC = logsOf(daemonsC[i]).filter((l) => l.action === "refused").map((l) => String(l.reason));
-      const want = new RegExp(`refusing to co-sign ${cOracles[2].address}'s report: latency_p95_ms differs by \\d+ \\(report \\d+, ours \\d+; tolerance 10% = \\d+\\)`);
-      expect(refusedC.some((r) => want.test(r)), `oracle ${i}: ${refusedC.join(" | ")}`).to.equal(true);
+      const outlierRe = new RegExp(`refusing to co-sign ${cOutlier.address}'s report: latency_p95_ms differs by \\d+ \\(report \\d+, ours \\d+; tolerance 10% = \\d+\\)`);
+      expect(refusedC.some((r) => outlierRe.test(r)), `oracle ${i}: ${refusedC.join(" | ")}`).to.equal(true);
+      // The oracle the forgery names sees a file claiming to be its own; the other sees no proposal signature.
+      const forgedReason =
+        i === 0
+          ? `${cBase}.report.forged.json: it names this oracle (${cHonest[0].address}) as its author but is not the report this oracle wrote: a forgery`
+          : `${cBase}.report.forged.json: ${cHonest[0].address} has not signed it as its proposal (no valid ${cBase}.proposal.${cHonest[0].address}.json for it)`;
+      expect(refusedC, `oracle ${i}`).to.include(forgedReason);
     }
-    // Exactly once on chain whatever the timing (with --stagger, co-signers rarely race each other to relay).
     expect(await events("MilestoneSettled", idC, 0)).to.have.length(1);
 
     // ---- A finishes: both milestones attested and settled; the values are the outage's. ----
@@ -394,7 +453,22 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const reportA = path.join(dir, "a", "state", "reports", `agreement-${idA}-milestone-0.json`);
     const tampered = path.join(dir, "tampered.json");
     fs.writeFileSync(tampered, fs.readFileSync(reportA, "utf8").replace(/"ok": (\d+)/, (_m, n) => `"ok": ${Number(n) + 1}`));
-    const attest = ["oracle", "attest", "--agreement", idE.toString(), "--milestone", "0", "--metrics", METRICS_SPEC];
+    const attest = ["oracle", "attest", "--agreement", idE.toString(), "--milestone", "0", "--metrics", METRICS_SPEC, "--state", path.join(dir, "e-state")];
+    // An RPC that lies about its chain id (answers 1, forwards everything else to the node).
+    const liar = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (b: Buffer) => (body += b.toString()));
+      req.on("end", () => {
+        const call = JSON.parse(body) as { id: number; method: string };
+        const fake = { eth_chainId: "0x1", net_version: "1" }[call.method];
+        if (fake !== undefined) return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: call.id, result: fake }));
+        void fetch(`http://127.0.0.1:${rpcPort}`, { method: "POST", headers: { "content-type": "application/json" }, body })
+          .then(async (r) => res.writeHead(r.status, { "content-type": "application/json" }).end(await r.text()))
+          .catch(() => res.writeHead(502).end());
+      });
+    });
+    await new Promise<void>((resolve) => liar.listen(0, "127.0.0.1", resolve));
+    const liarUrl = `http://127.0.0.1:${(liar.address() as net.AddressInfo).port}`;
     const key = { ORACLE_PRIVATE_KEY: oracleE.privateKey };
     const cases = await Promise.all([
       cli([...attest, "--samples", malformed, "--network", "e2e"], key),
@@ -403,15 +477,22 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
       cli([...attest, "--samples", good, "--network", "hardhat"], key),
       cli(["oracle", "verify", "--agreement", idA.toString(), "--milestone", "0", "--report", tampered, "--network", "e2e"]),
       cli(["oracle", "verify", "--agreement", idA.toString(), "--milestone", "0", "--report", reportA, "--network", "e2e"]),
+      cli([...attest, "--samples", good, "--network", "e2e"], { ...key, E2E_RPC_URL: liarUrl }),
+      cli([...attest, "--samples", good, "--network", "e2eUnpinned"], key),
     ]);
+    liar.close();
     const expected = [
       /^error: malformed\.csv line \d+: ok "maybe" must be 1 or 0 in /,
       /^error: --prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/,
       /^error: key: 0x[0-9a-fA-F]{40} is not an oracle of agreement \d+/,
       /^error: no SLAEscrow deployment on network "hardhat"/,
       /^mismatch: the report's keccak256 is 0x[0-9a-f]{64}, the posted evidence is 0x[0-9a-f]{64}/,
+      undefined,
+      /^error: --network e2e: the RPC answers chain id 1, but the network is configured as chain 31337; refusing to go on \(a wrong or lying RPC\)$/,
+      /^error: --network e2eUnpinned: the Hardhat config gives this network no chainId; set it, so that a wrong or lying RPC cannot obtain a signature for another chain$/,
     ];
     expected.forEach((re, i) => {
+      if (re === undefined) return;
       expect(cases[i].code, `case ${i}: ${cases[i].stderr.join("\n")}`).to.equal(1);
       expect(cases[i].stderr, `case ${i}`).to.have.length(1);
       expect(cases[i].stderr[0]).to.match(re);
@@ -420,6 +501,9 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     expect(cases[5].stdout[0]).to.match(/^ok: keccak256 /);
     expect(await status(idE, 0)).to.equal(0);
     expect((await txsFrom(provider, oracleE.address)).count).to.equal(0);
+    // Nothing was signed: no signing record, no signature file.
+    expect(fs.existsSync(path.join(dir, "e-state", "signed"))).to.equal(false);
+    expect(fs.readdirSync(ROOT).concat(fs.existsSync(path.join(ROOT, "oracle-reports", "e2e")) ? fs.readdirSync(path.join(ROOT, "oracle-reports", "e2e")) : []).filter((f) => f.includes(oracleE.address))).to.deep.equal([]);
   });
 });
 

@@ -6,10 +6,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
-import { HDNodeWallet, Mnemonic } from "ethers";
+import { HDNodeWallet, Mnemonic, type TypedDataDomain, Wallet, keccak256 } from "ethers";
+import { attestationDigest } from "../../scripts/lib/attestation";
+import { type MetricLike, cutBps } from "../../scripts/lib/penalty";
+import { writeProposal } from "../../scripts/oracle/cosign";
 import type { OracleArgs } from "../../scripts/oracle/commands";
 import type { TaskResult } from "../../scripts/oracle/cli";
+import type { MetricName } from "../../scripts/oracle/metrics";
+import { buildReport, serializeReport } from "../../scripts/oracle/report";
 import type { Sample } from "../../scripts/oracle/samples";
+import { SIGNATURE_FORMAT, writeSignatureFile } from "../../scripts/oracle/signing";
 
 export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 
@@ -125,4 +131,42 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The milestone a planted report is for. */
+export interface PlantTarget {
+  chainId: bigint;
+  escrow: string;
+  domain: TypedDataDomain;
+  id: bigint;
+  milestone: number;
+  period: { start: number; end: number };
+  metrics: MetricLike[];
+}
+
+/**
+ * What an attacker who can write a shared folder (or a dishonest oracle) puts there: a report computed from
+ * `samples` with `names`, naming `author`, written as `file`; `signers` (Hardhat accounts) add their attestation
+ * signature files for it, `proposers` their proposal signature (only the real key can make one).
+ */
+export async function plantReport(
+  folder: string,
+  t: PlantTarget,
+  opts: { file: string; author: string; samples: readonly Sample[]; names: MetricName[]; signers?: string[]; proposers?: string[] },
+): Promise<{ evidence: string; values: number[]; digest: string }> {
+  const ctx = { chainId: t.chainId, escrow: t.escrow, agreementId: t.id, milestone: t.milestone, period: t.period, oracle: opts.author };
+  const report = buildReport(ctx, opts.samples, opts.names, { kind: "csv", file: "planted.csv" }, (v) => cutBps(t.metrics, v));
+  const bytes = serializeReport(report);
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, opts.file), bytes);
+  const evidence = keccak256(bytes);
+  const digest = attestationDigest(t.domain, { agreementId: t.id, milestone: t.milestone, values: report.values, evidence });
+  const base = `agreement-${t.id}-milestone-${t.milestone}`;
+  for (const signer of opts.signers ?? []) {
+    const signature = new Wallet(privateKeyOf(signer)).signingKey.sign(digest).serialized;
+    const record = { format: SIGNATURE_FORMAT, chainId: t.chainId.toString(), escrow: t.escrow, agreementId: t.id.toString(), milestone: t.milestone, values: report.values, evidence, digest, signer, signature } as const;
+    writeSignatureFile(path.join(folder, `${base}.${evidence.slice(2, 12)}.${signer}.sig.json`), record);
+  }
+  for (const p of opts.proposers ?? []) writeProposal(folder, base, new Wallet(privateKeyOf(p)), p, digest);
+  return { evidence, values: report.values, digest };
 }
