@@ -32,6 +32,7 @@ import {
   signatureOf,
   signedBy,
 } from "./helpers/attestation";
+import { shouldAcceptAnyCaller } from "./helpers/roles.behavior";
 
 const PENDING = [Milestone.Pending, 0n, 0n, 0n];
 
@@ -147,14 +148,16 @@ describe("SLAEscrow: attestations", function () {
     });
 
     context("when the attestation is relayed by someone who is not an oracle", function () {
-      for (const role of ["relayer", "stranger", "client", "vendor", "arbitrator"] as const) {
-        it(`should accept it from the ${role}`, async function () {
-          const ctx = await setup();
+      shouldAcceptAnyCaller({
+        callers: ["relayer", "stranger", "client", "vendor", "arbitrator"],
+        given: async (ctx) => {
           const { terms, id, due } = await activeAgreement(ctx);
           const args = await signedBy(ctx, terms, id, 0, BREACHED, [eoa(ctx.oracles[0]), eoa(ctx.oracles[1])]);
-          await expectAttested(ctx, terms, args, due, ctx[role]);
-        });
-      }
+          return { terms, args, due };
+        },
+        expectAccepted: (ctx, { terms, args, due }, caller) => expectAttested(ctx, terms, args, due, caller),
+        it: (role, test) => it(`should accept it from the ${role}`, test),
+      });
     });
 
     context("when the agreement does not exist", function () {

@@ -28,6 +28,7 @@ import {
   signPermit,
   sortedAddresses,
 } from "./helpers/lifecycle";
+import { shouldRejectCallersOtherThan } from "./helpers/roles.behavior";
 
 const MAX_DUE_AT = 2n ** 40n - 1n;
 
@@ -862,14 +863,17 @@ describe("multicall", function () {
   });
 
   context("when the client batches a vendor-only call", function () {
-    it("should keep msg.sender and revert with NotVendor(client)", async function () {
-      const ctx = await setup();
-      const id = await create(ctx, await makeTerms(ctx));
-      const data = ctx.escrow.interface.encodeFunctionData("accept", [id]);
-      await expect(ctx.escrow.connect(ctx.client).multicall([data]))
-        .to.be.revertedWithCustomError(ctx.escrow, "NotVendor")
-        .withArgs(ctx.client.address);
-      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+    shouldRejectCallersOtherThan("vendor", {
+      callers: ["client"],
+      given: async (ctx) => {
+        const id = await create(ctx, await makeTerms(ctx));
+        return { id, data: ctx.escrow.interface.encodeFunctionData("accept", [id]) };
+      },
+      send: (ctx, { data }, caller) => ctx.escrow.connect(caller).multicall([data]),
+      after: async (ctx, { id }) => {
+        expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
+      },
+      it: (_client, test) => it("should keep msg.sender and revert with NotVendor(client)", test),
     });
   });
 });

@@ -28,6 +28,11 @@ import {
   milestoneOf,
   plainTerms,
 } from "./helpers/lifecycle";
+import {
+  type ContractCallerCheck,
+  shouldRejectCallersOtherThan,
+  shouldRejectContractCallers,
+} from "./helpers/roles.behavior";
 import { cutBps, split } from "../scripts/lib/penalty";
 
 const REFUNDED = [Milestone.Settled, 10_000n, 0n, 0n];
@@ -56,6 +61,11 @@ async function active(
 ): Promise<{ terms: ISLAEscrow.TermsStruct; id: bigint }> {
   const terms = await makeTerms(ctx, overrides);
   return { terms, id: await createActive(ctx, terms) };
+}
+
+/** The check after a refused accept or cancel: the agreement is still Proposed. */
+async function stillProposed(ctx: Context, { id }: { id: bigint }): Promise<void> {
+  expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
 }
 
 /** Creates an Active one-milestone agreement without arbitrator and settles its only milestone (Closed). */
@@ -94,19 +104,14 @@ describe("accept", function () {
   });
 
   context("when someone other than the vendor accepts", function () {
-    for (const who of ["client", "arbitrator", "stranger"] as const) {
-      it(`should revert with NotVendor(caller) for the ${who}`, async function () {
-        const ctx = await setup();
-        const { id } = await proposed(ctx);
-        const caller = ctx[who];
-        await expectNothingChanged(ctx, async () => {
-          await expect(ctx.escrow.connect(caller).accept(id))
-            .to.be.revertedWithCustomError(ctx.escrow, "NotVendor")
-            .withArgs(caller.address);
-        });
-        expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
-      });
-    }
+    shouldRejectCallersOtherThan("vendor", {
+      callers: ["client", "arbitrator", "stranger"],
+      given: proposed,
+      send: (ctx, { id }, caller) => ctx.escrow.connect(caller).accept(id),
+      nothingChanged: true,
+      after: stillProposed,
+      it: (who, test) => it(`should revert with NotVendor(caller) for the ${who}`, test),
+    });
   });
 
   context("when the agreement is already Active", function () {
@@ -284,19 +289,14 @@ describe("cancel", function () {
   });
 
   context("when someone other than the client cancels", function () {
-    for (const who of ["vendor", "arbitrator", "stranger"] as const) {
-      it(`should revert with NotClient(caller) for the ${who}`, async function () {
-        const ctx = await setup();
-        const { id } = await proposed(ctx);
-        const caller = ctx[who];
-        await expectNothingChanged(ctx, async () => {
-          await expect(ctx.escrow.connect(caller).cancel(id))
-            .to.be.revertedWithCustomError(ctx.escrow, "NotClient")
-            .withArgs(caller.address);
-        });
-        expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Proposed);
-      });
-    }
+    shouldRejectCallersOtherThan("client", {
+      callers: ["vendor", "arbitrator", "stranger"],
+      given: proposed,
+      send: (ctx, { id }, caller) => ctx.escrow.connect(caller).cancel(id),
+      nothingChanged: true,
+      after: stillProposed,
+      it: (who, test) => it(`should revert with NotClient(caller) for the ${who}`, test),
+    });
   });
 
   context("when the agreement is Active", function () {
@@ -608,18 +608,13 @@ describe("terminate", function () {
   });
 
   context("when someone other than the client or the vendor asks", function () {
-    for (const who of ["arbitrator", "relayer", "stranger"] as const) {
-      it(`should revert with NotParty(caller) for the ${who}`, async function () {
-        const ctx = await setup();
-        const { id } = await active(ctx);
-        const caller = ctx[who];
-        await expectNothingChanged(ctx, async () => {
-          await expect(ctx.escrow.connect(caller).terminate(id))
-            .to.be.revertedWithCustomError(ctx.escrow, "NotParty")
-            .withArgs(caller.address);
-        });
-      });
-    }
+    shouldRejectCallersOtherThan("parties", {
+      callers: ["arbitrator", "relayer", "stranger"],
+      given: active,
+      send: (ctx, { id }, caller) => ctx.escrow.connect(caller).terminate(id),
+      nothingChanged: true,
+      it: (who, test) => it(`should revert with NotParty(caller) for the ${who}`, test),
+    });
   });
 
   context("when the agreement is Proposed", function () {
@@ -678,20 +673,13 @@ describe("terminate", function () {
 });
 
 describe("contract callers (SWC-115: the caller is msg.sender, never tx.origin)", function () {
-  type Role = "client" | "vendor" | "arbitrator";
-  interface Refused {
-    /** Whose EOA drives the contract. */
-    driver: Role;
-    /** Prepares the state; returns the escrow call, the error expected and its arguments (the contract's address). */
-    prepare(ctx: Context, contract: string): Promise<{ data: string; error: string; args: unknown[] }>;
-  }
   const disputable = async (ctx: Context): Promise<bigint> => {
     const terms = await makeTerms(ctx);
     const id = await createActive(ctx, terms);
     await attestAt(ctx, terms, id, 0, BREACHED);
     return id;
   };
-  const refused: Record<string, Refused> = {
+  const refused: Record<string, ContractCallerCheck> = {
     accept: {
       driver: "vendor",
       prepare: async (ctx, contract) => {
@@ -777,23 +765,9 @@ describe("contract callers (SWC-115: the caller is msg.sender, never tx.origin)"
   };
 
   context("when a party's EOA sends the transaction through a contract that is not a party", function () {
-    for (const [name, { driver, prepare }] of Object.entries(refused)) {
-      it(`should refuse ${name} by the ${driver}'s contract, naming the contract in the error`, async function () {
-        const ctx = await setup();
-        const contract = await contractAccount(ctx[driver]);
-        const { data, error, args } = await prepare(ctx, contract.address);
-        await expectNothingChanged(
-          ctx,
-          async () => {
-            await expect(contract.call(ctx.escrowAddress, data))
-              .to.be.revertedWithCustomError(ctx.escrow, error)
-              .withArgs(...args);
-          },
-          [],
-          [contract.address],
-        );
-      });
-    }
+    shouldRejectContractCallers(refused, (name, driver, test) =>
+      it(`should refuse ${name} by the ${driver}'s contract, naming the contract in the error`, test),
+    );
   });
 
   context("when the vendor is a contract that someone else drives", function () {

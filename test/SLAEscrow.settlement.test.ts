@@ -32,6 +32,7 @@ import {
   metricsOf,
   signedBy,
 } from "./helpers/attestation";
+import { shouldRejectCallersOtherThan } from "./helpers/roles.behavior";
 
 /** Odd amounts, so that cuts do not divide them evenly. */
 const ODD = [999n, 1_000_003n, 12_345_679n];
@@ -139,23 +140,24 @@ describe("SLAEscrow: disputes and settlement", function () {
     }
 
     context("when the caller is neither the client nor the vendor", function () {
-      for (const role of ["arbitrator", "oracle", "stranger", "relayer"] as const) {
-        it(`should revert with NotParty(caller) for the ${role}`, async function () {
-          const ctx = await setup();
+      shouldRejectCallersOtherThan("parties", {
+        callers: ["arbitrator", "oracle", "stranger", "relayer"],
+        oracle: 0,
+        given: async (ctx) => {
           const { terms, id } = await activeOdd(ctx);
-          const attestedAt = await attestBreached(ctx, terms, id, 0);
-          const caller = role === "oracle" ? ctx.oracles[0] : ctx[role];
-          await expect(disputeAt(ctx, caller, id, 0, attestedAt + 1n))
-            .to.be.revertedWithCustomError(ctx.escrow, "NotParty")
-            .withArgs(caller.address);
+          return { id, attestedAt: await attestBreached(ctx, terms, id, 0) };
+        },
+        send: (ctx, { id, attestedAt }, caller) => disputeAt(ctx, caller, id, 0, attestedAt + 1n),
+        after: async (ctx, { id, attestedAt }) => {
           expect(await infoOf(ctx.escrow, id, 0)).to.deep.equal([
             Milestone.Attested,
             BigInt(BREACHED_CUT),
             attestedAt,
             0n,
           ]);
-        });
-      }
+        },
+        it: (role, test) => it(`should revert with NotParty(caller) for the ${role}`, test),
+      });
     });
 
     context("when the agreement has no arbitrator", function () {
@@ -288,22 +290,21 @@ describe("SLAEscrow: disputes and settlement", function () {
     }
 
     context("when the caller is not the arbitrator", function () {
-      for (const role of ["client", "vendor", "stranger", "oracle"] as const) {
-        it(`should revert with NotArbitrator(caller) for the ${role}`, async function () {
-          const ctx = await setup();
-          const { id, attestedAt, disputedAt } = await disputed(ctx);
-          const caller = role === "oracle" ? ctx.oracles[1] : ctx[role];
-          await expect(ctx.escrow.connect(caller).resolveDispute(id, 0, 0))
-            .to.be.revertedWithCustomError(ctx.escrow, "NotArbitrator")
-            .withArgs(caller.address);
+      shouldRejectCallersOtherThan("arbitrator", {
+        callers: ["client", "vendor", "stranger", "oracle"],
+        oracle: 1,
+        given: disputed,
+        send: (ctx, { id }, caller) => ctx.escrow.connect(caller).resolveDispute(id, 0, 0),
+        after: async (ctx, { id, attestedAt, disputedAt }) => {
           expect(await infoOf(ctx.escrow, id, 0)).to.deep.equal([
             Milestone.Disputed,
             BigInt(BREACHED_CUT),
             attestedAt,
             disputedAt,
           ]);
-        });
-      }
+        },
+        it: (role, test) => it(`should revert with NotArbitrator(caller) for the ${role}`, test),
+      });
 
       it("should revert with AgreementNotFound(id) for an unknown agreement", async function () {
         const ctx = await setup();
