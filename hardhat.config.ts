@@ -6,7 +6,7 @@ import path from "node:path";
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/types";
-import { deploymentConfig } from "./scripts/lib/networks";
+import { deploymentConfig } from "./scripts/adapters/networks";
 
 /** The compiler version; it must equal the version of the `solc` npm package in package.json. */
 const SOLC_VERSION = "0.8.28";

@@ -3,7 +3,7 @@
  * `error: <message>` and exit code 1 without a stack trace; anything else is a bug and keeps its stack.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { LOCALHOST_URL } from "../lib/networks";
+import { LOCALHOST_URL } from "../adapters/networks";
 import { describeFailure } from "../tasks/common";
 import { DemoCheckError } from "./run";
 

@@ -4,7 +4,7 @@
  * thresholds, the payouts per milestone, the probe timeline, and the evidence of every attestation.
  */
 import type { MetricLike } from "../lib/penalty";
-import { formatCut, formatMetricValue, formatTime, formatUnitsExact } from "../lib/terms-file";
+import { formatCut, formatMetricValue, formatTime, formatUnitsExact } from "../lib/units";
 import type { Sample } from "../oracle/samples";
 import { type LedgerRow, type LedgerTotals, day, describeBreaches } from "./ledger";
 

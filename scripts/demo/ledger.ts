@@ -3,7 +3,7 @@
  * and the totals, as data and as a plain-text table.
  */
 import { type MetricLike, isBreached, metricCutBps } from "../lib/penalty";
-import { formatCut, formatMetricValue, formatTime, formatUnitsExact } from "../lib/terms-file";
+import { formatCut, formatMetricValue, formatTime, formatUnitsExact } from "../lib/units";
 import { table } from "../tasks/common";
 
 /** One breached tier of one metric. */

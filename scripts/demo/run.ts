@@ -25,20 +25,16 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { MockERC20Permit, SLAEscrow } from "../../typechain-types";
 import { type Attestation, attestationDigest, packSignatures, readDomain, signAttestation } from "../lib/attestation";
-import { UserError, getEscrow } from "../lib/escrow";
-import { LOCALHOST_URL } from "../lib/networks";
+import { UserError } from "../lib/errors";
+import { getEscrow } from "../adapters/escrow";
+import { LOCALHOST_URL } from "../adapters/networks";
 import { cutBps, split } from "../lib/penalty";
-import {
-  type ResolvedToken,
-  TermsFileError,
-  checkTermsOnChain,
-  formatAmount,
-  formatCut,
-  formatMetricValue,
-  formatTime,
-  tokenAt,
-} from "../lib/terms-file";
-import { type AgreementTerms, checkAttestWindow, checkMetricNames, loadTerms, periodOf } from "../oracle/chain";
+import { type ResolvedToken } from "../lib/token";
+import { TermsFileError } from "../lib/errors";
+import { checkTermsOnChain, tokenOnNetwork } from "../adapters/terms-file";
+import { formatAmount, formatCut, formatMetricValue, formatTime } from "../lib/units";
+import { checkAttestWindow, checkMetricNames } from "../oracle/chain";
+import { type AgreementTerms, readTerms, periodOf } from "../lib/model";
 import { FileSource } from "../oracle/file-source";
 import type { MetricName } from "../oracle/metrics";
 import type { Period } from "../oracle/report";
@@ -215,7 +211,7 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
   const tokenDeployment = await hre.deployments.getOrNull("TestToken");
   if (!tokenDeployment) throw new UserError(`no TestToken deployment on network "${hre.network.name}"`);
   const token: MockERC20Permit = await ethers.getContractAt("MockERC20Permit", tokenDeployment.address);
-  const tokenInfo = await tokenAt(hre, tokenDeployment.address);
+  const tokenInfo = await tokenOnNetwork(hre, tokenDeployment.address);
   log(`  escrow ${escrowAddress}, token ${tokenInfo.symbol} ${tokenInfo.address} (hardhat-deploy)`);
 
   const signers = await ethers.getSigners();
@@ -285,7 +281,7 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
   log(`  vendor ${vendor.address} accepted`);
 
   // The oracle's view of the agreement, read back from the chain.
-  const agreement = await loadTerms(escrow, id);
+  const agreement = await readTerms(escrow, id);
   const names: MetricName[] = [...DEMO_METRICS];
   checkMetricNames(agreement, names);
   const domain: TypedDataDomain = await readDomain(escrow);

@@ -6,8 +6,9 @@
  * Runtime imports only from ethers: the Hardhat config loads this module through the tasks.
  */
 import { AbiCoder, type ErrorDescription, Interface, type Result, ZeroAddress } from "ethers";
-import { revertData } from "./escrow";
-import { formatCut, formatTime } from "./terms-file";
+import { revertData } from "./errors";
+import { agreementStatusName, milestoneStatusName } from "./model";
+import { formatCut, formatTime } from "./units";
 
 /** How to render the values of an error; every part is optional. */
 export interface ExplainContext {
@@ -17,11 +18,8 @@ export interface ExplainContext {
   tokenName?: (token: string) => string;
 }
 
-export const AGREEMENT_STATUS = ["None", "Proposed", "Active", "Closed"] as const;
-export const MILESTONE_STATUS = ["Pending", "Attested", "Disputed", "Settled"] as const;
-
-const agreementStatus = (s: unknown): string => AGREEMENT_STATUS[Number(s)] ?? `status ${String(s)}`;
-const milestoneStatus = (s: unknown): string => MILESTONE_STATUS[Number(s)] ?? `status ${String(s)}`;
+const agreementStatus = (s: unknown): string => agreementStatusName(s as bigint);
+const milestoneStatus = (s: unknown): string => milestoneStatusName(s as bigint);
 
 type Explainer = (a: Result, c: Required<ExplainContext>) => string;
 

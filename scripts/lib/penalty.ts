@@ -5,7 +5,9 @@
  * min(10000, sum of metric cuts); the client's part is amount * cut / 10000 rounded down.
  */
 
-export const MAX_BPS = 10_000;
+import { MAX_BPS } from "./limits";
+
+export { MAX_BPS };
 
 export interface TierLike {
   threshold: number | bigint;

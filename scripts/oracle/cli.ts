@@ -3,7 +3,7 @@
  * with exit code 1 (no stack trace). Loaded lazily by tasks.ts, so nothing here runs at config load.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { chainIdMismatch } from "./chain";
 import type { OracleArgs } from "./commands";
 import { type Output, consoleOutput } from "./log";

@@ -7,24 +7,12 @@ import { type Provider, type Wallet, getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { SLAEscrow } from "../../typechain-types";
 import { attestationDigest, packSignatures } from "../lib/attestation";
-import { UserError, decodeEscrowError, formatEscrowError, getEscrow } from "../lib/escrow";
+import { UserError, decodeEscrowError, formatEscrowError } from "../lib/errors";
+import { getEscrow } from "../adapters/escrow";
 import { cutBps } from "../lib/penalty";
-import {
-  AGREEMENT_STATUS,
-  type AgreementTerms,
-  MILESTONE_STATUS,
-  chainIdMismatch,
-  checkAttestWindow,
-  checkMetricNames,
-  checkMilestone,
-  chainNow,
-  isoTime,
-  loadTerms,
-  milestoneState,
-  oracleIndexOf,
-  parseUintFlag,
-  periodOf,
-} from "./chain";
+import { chainIdMismatch, checkAttestWindow, checkMetricNames, checkMilestone, oracleIndexOf, parseUintFlag } from "./chain";
+import { AGREEMENT_STATUS, type AgreementTerms, MILESTONE_STATUS, readTerms, readMilestone, periodOf } from "../lib/model";
+import { nextBlockTime, formatTime } from "../lib/time";
 import type { Output } from "./log";
 import { type MetricName, computeMetrics, parseMetricNames } from "./metrics";
 import { type LoadedReport, type Report, buildReport, evidenceOf, loadReport, reportMetricNames, serializeReport, writeReport } from "./report";
@@ -183,8 +171,8 @@ export function explainSendError(escrow: SLAEscrow, err: unknown, what: string):
   const decoded = decodeEscrowError(escrow.interface, err);
   if (decoded) {
     let hint = "";
-    if (decoded.name === "AttestationTooEarly") hint = ` (not due until ${isoTime(Number(decoded.args[0]))})`;
-    if (decoded.name === "AttestationTooLate") hint = ` (the window closed at ${isoTime(Number(decoded.args[0]))})`;
+    if (decoded.name === "AttestationTooEarly") hint = ` (not due until ${formatTime(Number(decoded.args[0]))})`;
+    if (decoded.name === "AttestationTooLate") hint = ` (the window closed at ${formatTime(Number(decoded.args[0]))})`;
     throw new UserError(`the escrow rejects ${what}: ${formatEscrowError(decoded)}${hint}; nothing posted`);
   }
   const msg = err instanceof Error ? err.message : String(err);
@@ -280,16 +268,16 @@ export async function attestCommand(hre: HardhatRuntimeEnvironment, args: Oracle
   const wallet = await loadOracleKey({ keystore: args.keystore });
   const oracle = oracleIdentity(wallet, args.oracleAddress);
   const c = await connect(hre, args.escrow, true);
-  const terms = await loadTerms(c.escrow, id);
+  const terms = await readTerms(c.escrow, id);
   const milestone = checkMilestone(terms, m);
   checkMetricNames(terms, names);
   oracleIndexOf(terms, oracle);
   const status = Number(await c.escrow.agreementStatus(id));
-  const state = await milestoneState(c.escrow, id, milestone);
+  const state = await readMilestone(c.escrow, id, milestone);
   if (status !== 2 && state.status === 0) {
     throw new UserError(`--agreement: agreement ${id} is ${AGREEMENT_STATUS[status]}; attestations need it Active`);
   }
-  if (state.status === 0) checkAttestWindow(terms, milestone, await chainNow(c.provider));
+  if (state.status === 0) checkAttestWindow(terms, milestone, await nextBlockTime(c.provider));
 
   const report = await measure(c, terms, milestone, names, source, oracle);
   const file = args.out ?? defaultReportPath(hre.network.name, id, milestone);
@@ -381,7 +369,7 @@ export async function verifyCommand(hre: HardhatRuntimeEnvironment, args: Oracle
   }
   if (BigInt(r.chainId) !== c.chainId) return fail(`the report is for chain ${r.chainId}, the network is chain ${c.chainId}`);
   if (getAddress(r.escrow) !== c.address) return fail(`the report is for escrow ${r.escrow}, not ${c.address}`);
-  const terms = await loadTerms(c.escrow, id);
+  const terms = await readTerms(c.escrow, id);
   checkMilestone(terms, BigInt(milestone));
   const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
   if (!posted) return fail(`no attestation has been posted for agreement ${id} milestone ${milestone}`);
@@ -421,9 +409,9 @@ export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   checkMetricNames(terms, names);
   oracleIndexOf(terms, oracle);
   const period = periodOf(terms, milestone);
-  const now = await chainNow(c.provider);
-  if (now < period.end) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is not due until ${isoTime(period.end)}`);
-  const state = await milestoneState(c.escrow, id, milestone);
+  const now = await nextBlockTime(c.provider);
+  if (now < period.end) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is not due until ${formatTime(period.end)}`);
+  const state = await readMilestone(c.escrow, id, milestone);
   if (state.status !== 0) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing signed`);
   const { samples } = await source.samplesFor(period.start, period.end);
   const own = computeMetrics(samples, names, `our samples for agreement ${id} milestone ${milestone}`);
@@ -443,7 +431,7 @@ async function reportTarget(loaded: LoadedReport, c: Connection, args: OracleArg
   checkReportTarget(loaded, c, args);
   const r = loaded.report;
   const id = BigInt(r.agreementId);
-  const terms = await loadTerms(c.escrow, id);
+  const terms = await readTerms(c.escrow, id);
   const milestone = checkMilestone(terms, BigInt(r.milestone));
   return { r, id, terms, milestone };
 }
@@ -476,7 +464,7 @@ export async function postCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
         `agreement ${id} needs ${terms.threshold}; nothing posted`,
     );
   }
-  const state = await milestoneState(c.escrow, id, milestone);
+  const state = await readMilestone(c.escrow, id, milestone);
   if (state.status !== 0) {
     const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
     if (posted && posted.evidence === loaded.evidence) {

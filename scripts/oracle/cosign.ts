@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { type Provider, type Wallet, getAddress, hashMessage, isHexString } from "ethers";
 import { cutBps } from "../lib/penalty";
-import { type AgreementTerms, periodOf } from "./chain";
+import { type AgreementTerms, periodOf } from "../lib/model";
 import type { MetricName } from "./metrics";
 import { type Report, writeFileAtomic } from "./report";
 import { signatureValid } from "./signing";

@@ -3,7 +3,7 @@
  * `0`, integer milliseconds, empty when not ok). Rows may come in any order; a malformed row rejects the whole
  * file with its line number; a failed row's latency, if present, is ignored.
  */
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { type Sample, UINT32_MAX } from "./samples";
 
 export const CSV_HEADER = "timestamp,ok,latency_ms";

@@ -18,16 +18,11 @@ import { type Provider, type Wallet, getAddress, keccak256 } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { SLAEscrow } from "../../typechain-types";
 import { attestationDigest, packSignatures } from "../lib/attestation";
-import { UserError, decodeEscrowError, formatEscrowError } from "../lib/escrow";
-import {
-  type AgreementTerms,
-  checkMetricNames,
-  chainNow,
-  isoTime,
-  loadTerms,
-  milestoneState,
-  settleableAt,
-} from "./chain";
+import { UserError, decodeEscrowError, formatEscrowError } from "../lib/errors";
+import { checkMetricNames } from "./chain";
+import { type AgreementTerms, readTerms, readMilestone } from "../lib/model";
+import { nextBlockTime, formatTime } from "../lib/time";
+import { settleableAt } from "../lib/lifecycle";
 import { type Connection, type OracleArgs, connect, makeSource, measure, recordBeforeSign, stateDirOf } from "./commands";
 import { firstDifference, hasProposal, writeProposal } from "./cosign";
 import { Logger, type Output } from "./log";
@@ -233,7 +228,7 @@ export class Daemon {
   async round(): Promise<void> {
     await this.resolvePending();
     await this.scan();
-    const now = await chainNow(this.provider);
+    const now = await nextBlockTime(this.provider);
     const items: Item[] = [];
     for (const [id, a] of Object.entries(this.state.agreements)) {
       if (a.done || a.skipped || this.stop.stopped) continue;
@@ -264,7 +259,7 @@ export class Daemon {
   /** What to do about one milestone now, read from the chain: post (when signed enough), settle, or nothing. */
   private async consider(terms: AgreementTerms, status: number, m: number, now: number): Promise<Item | undefined> {
     const id = terms.id.toString();
-    const st = await milestoneState(this.c.escrow, terms.id, m);
+    const st = await readMilestone(this.c.escrow, terms.id, m);
     if (st.status === 3) return undefined;
     const due = terms.milestones[m].dueAt;
     // Oracle i of the agreement relays i * stagger seconds late, so that co-signing daemons do not all send
@@ -274,7 +269,7 @@ export class Daemon {
       if (now < due + this.opts.lagSeconds) return undefined; // let the last probes of the period land
       const post = await this.prepare(terms, m, now); // only the relaying waits its turn
       if (post && now < due + this.opts.lagSeconds + relayDelay && now + relayDelay <= due + terms.attestGrace) {
-        this.note(id, m, "info", "waiting", `signed enough; relaying from ${isoTime(due + this.opts.lagSeconds + relayDelay)} unless another oracle does first`);
+        this.note(id, m, "info", "waiting", `signed enough; relaying from ${formatTime(due + this.opts.lagSeconds + relayDelay)} unless another oracle does first`);
         return undefined;
       }
       return post;
@@ -289,7 +284,7 @@ export class Daemon {
   private async termsOf(id: string): Promise<AgreementTerms> {
     let t = this.terms.get(id);
     if (!t) {
-      t = await loadTerms(this.c.escrow, BigInt(id));
+      t = await readTerms(this.c.escrow, BigInt(id));
       this.terms.set(id, t);
     }
     return t;
@@ -401,7 +396,7 @@ export class Daemon {
         // The window never takes more than half of the attestation window: the quorum needs time to post.
         const signAt = Math.min(rec.proposedAt + this.opts.proposalWindowSeconds, due + Math.floor(terms.attestGrace / 2));
         if (now < signAt) {
-          this.note(id, m, "info", "waiting", `proposal window: signing the first proposal in oracle order from ${isoTime(signAt)}`);
+          this.note(id, m, "info", "waiting", `proposal window: signing the first proposal in oracle order from ${formatTime(signAt)}`);
           return undefined;
         }
         choice = await this.choose(shared, base, terms, m, own);

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { keccak256 } from "ethers";
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { parseSamplesCsv } from "./csv";
 import { type Sample, type SampleSource, type SourceSamples, inPeriod } from "./samples";
 import { parseStore } from "./store";

@@ -7,19 +7,17 @@
  * A period without samples has no value (refused); a period whose samples all failed has availability 0
  * and every latency percentile 4294967295.
  */
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
+import { METRIC_KINDS } from "../lib/metric-kinds";
 import { type Sample, UINT32_MAX } from "./samples";
 
 export const METRIC_NAMES = ["availability_ppm", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** Whether a higher value of the metric is better (must match the agreement's `higherIsBetter`). */
-export const HIGHER_IS_BETTER: Record<MetricName, boolean> = {
-  availability_ppm: true,
-  latency_p50_ms: false,
-  latency_p95_ms: false,
-  latency_p99_ms: false,
-};
+export const HIGHER_IS_BETTER: Record<MetricName, boolean> = Object.fromEntries(
+  METRIC_NAMES.map((name) => [name, METRIC_KINDS[name].higherIsBetter]),
+) as Record<MetricName, boolean>;
 
 /** How a value was derived: written into the report next to the value. */
 export interface Derivation {

@@ -5,7 +5,7 @@
  * whole response body, in whole milliseconds.
  */
 import { performance } from "node:perf_hooks";
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import type { OracleArgs } from "./commands";
 import { Logger, type Output } from "./log";
 import { ProbeStore, type StoredProbe } from "./store";

@@ -6,7 +6,7 @@
  * same step, in milliseconds (seconds * 1000, rounded). Long periods are split into requests of at most
  * 10,000 steps (Prometheus refuses more than 11,000 points per series).
  */
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { type Sample, type SampleSource, type SourceSamples, UINT32_MAX } from "./samples";
 
 export interface PrometheusConfig {

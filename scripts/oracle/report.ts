@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { getAddress, isAddress, keccak256 } from "ethers";
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { type MetricName, type MetricValue, type SampleCounts, computeMetrics, isMetricName } from "./metrics";
 import type { Sample, SourceInfo } from "./samples";
 

@@ -3,6 +3,8 @@
  * a Prometheus server). A sample is one probe result: `(timestamp, ok, latencyMs)` as DESIGN.md fixes it.
  */
 
+import { MAX_UINT32 } from "../lib/limits";
+
 /** One probe result. `timestamp` in unix seconds; `latencyMs` is null for a failed probe. */
 export interface Sample {
   timestamp: number;
@@ -25,7 +27,8 @@ export interface SampleSource {
   samplesFor(start: number, end: number): Promise<SourceSamples>;
 }
 
-export const UINT32_MAX = 4_294_967_295;
+/** The worst value a uint32 can say (limits.ts). */
+export const UINT32_MAX = MAX_UINT32;
 
 /** Keeps the samples of the half-open period [start, end). */
 export function inPeriod(samples: readonly Sample[], start: number, end: number): Sample[] {

@@ -12,7 +12,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { getAddress } from "ethers";
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 
 export const SIGNED_FORMAT = "sla-escrow/oracle-signed@1";
 

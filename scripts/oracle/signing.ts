@@ -18,7 +18,7 @@ import {
 } from "ethers";
 import type { SLAEscrow } from "../../typechain-types";
 import { type Attestation, attestationDigest, readDomain } from "../lib/attestation";
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { writeFileAtomic } from "./report";
 
 export const SIGNATURE_FORMAT = "sla-escrow/oracle-signature@1";

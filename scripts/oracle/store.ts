@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { type Sample, UINT32_MAX } from "./samples";
 
 /** One stored line. `latency_ms` is null for a failed probe; `status`/`error` say why it failed. */

@@ -3,7 +3,7 @@
  * Spec: `NAME=N` (absolute, in the metric's unit) or `NAME=N%` (relative to this oracle's own value), comma
  * separated; metrics not named keep the defaults below.
  */
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { METRIC_NAMES, type MetricName, isMetricName } from "./metrics";
 
 export type Tolerance = { kind: "abs"; amount: number } | { kind: "pct"; percent: number };

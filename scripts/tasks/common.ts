@@ -20,19 +20,14 @@ import {
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { SLAEscrow } from "../../typechain-types";
-import { UserError, escrowInterface, getEscrow } from "../lib/escrow";
+import { UserError } from "../lib/errors";
+import { escrowInterface, getEscrow } from "../adapters/escrow";
 import { type ExplainContext, explainRevert } from "../lib/explain";
-import {
-  type ResolvedToken,
-  RuleError,
-  TermsFileError,
-  type TermsValue,
-  formatAmount,
-  formatCut,
-  parseAddress,
-  resolveToken,
-  tokenAt,
-} from "../lib/terms-file";
+import { type ResolvedToken } from "../lib/token";
+import { RuleError, TermsFileError } from "../lib/errors";
+import { type AgreementTerms, type RawTerms, toTerms } from "../lib/model";
+import { formatAmount, formatCut, parseAddress } from "../lib/units";
+import { resolveToken, tokenOnNetwork } from "../adapters/terms-file";
 
 /*//////////////////////////////////////////////////////////////
                            OUTPUT AND FAILURE
@@ -294,7 +289,7 @@ export function escrowEvents(c: EscrowContext, receipt: TransactionReceipt): Log
 /** The token of agreement `id` (AgreementNotFound is explained by the wrapper). */
 export async function agreementToken(c: EscrowContext, id: bigint): Promise<ResolvedToken> {
   const terms = await c.escrow.getTerms(id);
-  return tokenAt(c.hre, getAddress(terms.token));
+  return tokenOnNetwork(c.hre, getAddress(terms.token));
 }
 
 /** The block to scan the escrow's events from: its deployment's block when hardhat-deploy knows it, else 0. */
@@ -304,12 +299,6 @@ export async function eventsFromBlock(c: EscrowContext): Promise<number> {
     return deployment.receipt?.blockNumber ?? 0;
   }
   return 0;
-}
-
-/** The chain's current time (latest block), in seconds. */
-export async function chainNow(hre: HardhatRuntimeEnvironment): Promise<bigint> {
-  const block = await hre.ethers.provider.getBlock("latest");
-  return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
 }
 
 /** An ERC-20 with the functions the tasks use (approve, permit data), connected to `runner`. */
@@ -329,27 +318,9 @@ export function erc20(address: string, runner: HardhatEthersSigner): Contract {
   );
 }
 
-/** Agreement `id`'s terms with plain types. */
-export async function readTerms(c: EscrowContext, id: bigint): Promise<TermsValue> {
-  const t = await c.escrow.getTerms(id);
-  return {
-    client: getAddress(t.client),
-    vendor: getAddress(t.vendor),
-    token: getAddress(t.token),
-    arbitrator: getAddress(t.arbitrator),
-    disputeWindow: t.disputeWindow,
-    attestGrace: t.attestGrace,
-    arbitrationTimeout: t.arbitrationTimeout,
-    silentCutBps: t.silentCutBps,
-    threshold: t.threshold,
-    startAt: t.startAt,
-    oracles: t.oracles.map((o) => getAddress(o)),
-    metrics: t.metrics.map((m) => ({
-      higherIsBetter: m.higherIsBetter,
-      tiers: m.tiers.map((tier) => ({ threshold: tier.threshold, cutBps: tier.cutBps })),
-    })),
-    milestones: t.milestones.map((m) => ({ amount: m.amount, dueAt: m.dueAt })),
-  };
+/** Agreement `id`'s terms, as the core models them (AgreementNotFound is explained by the wrapper). */
+export async function readTerms(c: EscrowContext, id: bigint): Promise<AgreementTerms> {
+  return toTerms(id, (await c.escrow.getTerms(id)) as unknown as RawTerms);
 }
 
 /** Prints the MilestoneSettled events among `events`. */

@@ -3,16 +3,17 @@ import { ZeroAddress } from "ethers";
 import { signPermit } from "../lib/permit";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { UserError } from "../lib/escrow";
+import { UserError } from "../lib/errors";
 import { revertErrorName } from "../lib/explain";
 import { partyOracleWarnings } from "../lib/party-oracles";
-import { type ConvertedTerms, formatAmount, loadTermsFile } from "../lib/terms-file";
+import { type ConvertedTerms } from "../lib/terms";
+import { formatAmount } from "../lib/units";
+import { loadTermsFile } from "../adapters/terms-file";
 import {
   type EscrowArgs,
   type RunState,
   type Sent,
   type SignerContext,
-  chainNow,
   confirm,
   erc20,
   explainFor,
@@ -23,6 +24,8 @@ import {
   signerContext,
 } from "./common";
 import { describeTerms } from "./summary";
+import { toTerms } from "../lib/model";
+import { latestBlockTime } from "../lib/time";
 
 export interface CreateArgs extends EscrowArgs {
   terms?: string;
@@ -44,7 +47,7 @@ async function create(args: CreateArgs, hre: HardhatRuntimeEnvironment, run: Run
   }
 
   say(`Agreement to propose on network "${hre.network.name}" (escrow ${c.address}):`);
-  for (const line of describeTerms(terms, token, converted.metricNames)) say(line ? `  ${line}` : "");
+  for (const line of describeTerms(toTerms(0n, terms), token, converted.metricNames)) say(line ? `  ${line}` : "");
   say("");
   // Parties may be oracles; warn when those oracles can meet the threshold without an independent one.
   const warnings = partyOracleWarnings(terms);
@@ -101,7 +104,7 @@ async function createWithToken(c: SignerContext, converted: ConvertedTerms, perm
         `--permit: ${token.symbol} does not support EIP-2612 permits; leave out --permit to approve instead`,
       );
     }
-    const deadline = (await chainNow(c.hre)) + PERMIT_LIFETIME;
+    const deadline = BigInt(await latestBlockTime(c.hre.ethers.provider)) + PERMIT_LIFETIME;
     say(`permit: signing ${formatAmount(total, token)} for the escrow (valid until the chain's time + 1h)`);
     const domain = await permitDomain(c, token.address);
     const signature = await signPermit(c.signer, domain, {

@@ -1,14 +1,15 @@
 /** `sla:accept`, `sla:cancel`, `sla:dispute`, `sla:resolve`, `sla:terminate`: one escrow call each. */
+import { tokenOnNetwork } from "../adapters/terms-file";
 import { getAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { partyOracleWarnings } from "../lib/party-oracles";
-import { formatAmount, formatDuration, formatTime, parseCut, tokenAt } from "../lib/terms-file";
+import { formatAmount, formatDuration, formatTime, parseCut } from "../lib/units";
+
 import {
   type EscrowArgs,
   type RunState,
   agreementToken,
-  chainNow,
   eventsFromBlock,
   explainFor,
   flag,
@@ -25,6 +26,8 @@ import {
   withdrawName,
 } from "./common";
 import { describeTerms } from "./summary";
+import { acceptDeadline } from "../lib/lifecycle";
+import { latestBlockTime } from "../lib/time";
 
 interface IdArgs extends EscrowArgs {
   id?: string;
@@ -42,7 +45,7 @@ interface ResolveArgs extends MilestoneArgs {
  * What `sla:accept` says before it sends: the vendor may accept only before the first milestone's due time
  * (`now < dueAt[0]`), so that every milestone has its whole attestation window while the agreement is Active.
  */
-export function acceptanceDeadline(firstDueAt: bigint, now: bigint): string[] {
+export function acceptanceDeadline(firstDueAt: number, now: number): string[] {
   const deadline = formatTime(firstDueAt);
   return now < firstDueAt
     ? [
@@ -59,10 +62,10 @@ async function accept(args: IdArgs, hre: HardhatRuntimeEnvironment, run: RunStat
   const id = parseId(args.id);
   const c = await signerContext(hre, args);
   const terms = await readTerms(c, id);
-  const token = await tokenAt(hre, terms.token);
+  const token = await tokenOnNetwork(hre, terms.token);
   run.explain = explainFor(token);
   // The deadline first, so that a vendor who is too late reads why before the error (AcceptanceWindowClosed).
-  for (const line of acceptanceDeadline(terms.milestones[0].dueAt, await chainNow(hre))) say(line);
+  for (const line of acceptanceDeadline(acceptDeadline(terms), await latestBlockTime(hre.ethers.provider))) say(line);
   await simulate(c, "accept", [id]); // a rejection is explained before the terms are shown
   say(`Accepting agreement ${id}:`);
   for (const line of describeTerms(terms, token)) say(line ? `  ${line}` : "");
@@ -92,13 +95,13 @@ async function dispute(args: MilestoneArgs, hre: HardhatRuntimeEnvironment, run:
   const milestone = parseMilestone(args.milestone);
   const c = await signerContext(hre, args);
   const terms = await readTerms(c, id);
-  run.explain = explainFor(await tokenAt(hre, terms.token));
+  run.explain = explainFor(await tokenOnNetwork(hre, terms.token));
   const sent = await send(c, "dispute", "dispute", [id, milestone]);
   const [, , , disputedAt] = await c.escrow.milestoneInfo(id, milestone);
   say(
     `milestone ${milestone} of agreement ${id} is Disputed: the arbitrator ${terms.arbitrator} decides the cut ` +
       `(sla:resolve); if it does not, anyone can settle with the attested cut from ` +
-      `${formatTime(disputedAt + terms.arbitrationTimeout)}`,
+      `${formatTime(disputedAt + BigInt(terms.arbitrationTimeout))}`,
   );
   return sent.hash;
 }
@@ -133,7 +136,7 @@ async function terminate(args: IdArgs, hre: HardhatRuntimeEnvironment, run: RunS
   const id = parseId(args.id);
   const c = await signerContext(hre, args);
   const terms = await readTerms(c, id);
-  const token = await tokenAt(hre, terms.token);
+  const token = await tokenOnNetwork(hre, terms.token);
   run.explain = explainFor(token);
   await simulate(c, "terminate", [id]); // a rejection (not a party, not Active, asked twice) is explained first
   const me = c.signer.address;

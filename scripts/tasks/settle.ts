@@ -1,7 +1,8 @@
 /** `sla:settle`: settles one milestone, or every milestone settleable now in one multicall. */
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { MILESTONE_STATUS, explainRevert } from "../lib/explain";
+import { explainRevert } from "../lib/explain";
+import { MILESTONE_STATUS } from "../lib/model";
 import {
   type EscrowArgs,
   type RunState,

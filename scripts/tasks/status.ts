@@ -2,24 +2,19 @@
  * `sla:status`: an agreement at a glance: its status, both parties' balances, and a table per milestone
  * (period, due time, status, attested values, cut, the vendor's and the client's amounts, what can happen next).
  */
+import { tokenOnNetwork } from "../adapters/terms-file";
 import { ZeroAddress, getAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { AGREEMENT_STATUS, MILESTONE_STATUS } from "../lib/explain";
+import { acceptDeadline, attestWindow, milestoneActions } from "../lib/lifecycle";
+import { AGREEMENT_STATUS, AgreementStatus, type AgreementTerms, MILESTONE_STATUS, MilestoneStatus, type MilestoneState, periodOf, readMilestone } from "../lib/model";
+import { latestBlockTime } from "../lib/time";
 import { split } from "../lib/penalty";
-import {
-  type ResolvedToken,
-  formatAmount,
-  formatCut,
-  formatDuration,
-  formatTime,
-  formatUnitsExact,
-  tokenAt,
-} from "../lib/terms-file";
+import { type ResolvedToken } from "../lib/token";
+import { formatAmount, formatCut, formatDuration, formatTime, formatUnitsExact } from "../lib/units";
 import {
   type EscrowArgs,
   type RunState,
-  chainNow,
   escrowContext,
   eventsFromBlock,
   explainFor,
@@ -70,14 +65,37 @@ export interface StatusReport {
 
 const SETTLEMENT = ["attested", "arbitrated", "arbitration timed out", "silent"];
 
+/** The "next" column: what the lifecycle rules (scripts/lib/lifecycle.ts) allow on the milestone, in words. */
+function nextStep(terms: AgreementTerms, agreement: AgreementStatus, m: number, state: MilestoneState, now: number): string {
+  const actions = milestoneActions(terms, agreement, m, state, now);
+  const find = (name: string) => actions.find((x) => x.action === name);
+  const settle = find("settle");
+  switch (state.status) {
+    case MilestoneStatus.Pending: {
+      if (agreement === AgreementStatus.Proposed) return `waits for the vendor; refunded by settle after ${formatTime(attestWindow(terms, m).until)}`;
+      const attest = find("attest");
+      if (attest !== undefined) return now < attest.from ? `attest from ${formatTime(attest.from)}` : `attest until ${formatTime(attest.until as number)}`;
+      return `settle now (silent cut ${formatCut(terms.silentCutBps)})`;
+    }
+    case MilestoneStatus.Attested:
+      return find("dispute") !== undefined && settle !== undefined ? `dispute until ${formatTime(settle.from)}, settle from then` : "settle now";
+    case MilestoneStatus.Disputed:
+      return settle !== undefined && !settle.now
+        ? `arbitrator resolves; else settle from ${formatTime(settle.from)}`
+        : "arbitrator resolves, or settle now (attested cut)";
+    default:
+      return "-";
+  }
+}
+
 async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<StatusReport> {
   const id = parseId(args.id);
   const c = await escrowContext(hre, args);
   const terms = await readTerms(c, id);
-  const token = await tokenAt(hre, terms.token);
+  const token = await tokenOnNetwork(hre, terms.token);
   run.explain = explainFor(token);
   const agreementStatus = AGREEMENT_STATUS[Number(await c.escrow.agreementStatus(id))];
-  const now = await chainNow(hre);
+  const now = await latestBlockTime(hre.ethers.provider);
   const from = await eventsFromBlock(c);
 
   const attested = new Map<number, bigint[]>();
@@ -101,25 +119,25 @@ async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: Run
   const terminationRequestedBy = (await c.escrow.queryFilter(c.escrow.filters.TerminationRequested(id), from)).map(
     (e) => getAddress(e.args.party),
   );
-  const hasArbitrator = terms.arbitrator !== ZeroAddress;
 
   const milestones: MilestoneRow[] = [];
+  const stored = Number(await c.escrow.agreementStatus(id)) as AgreementStatus;
   for (let i = 0; i < terms.milestones.length; i++) {
     const { amount, dueAt } = terms.milestones[i];
-    const [st, cutBps, attestedAt, disputedAt] = await c.escrow.milestoneInfo(id, i);
+    const state = await readMilestone(c.escrow, id, i);
+    const period = periodOf(terms, i);
     const row: MilestoneRow = {
       index: i,
-      periodStart: i === 0 ? terms.startAt : terms.milestones[i - 1].dueAt,
-      dueAt,
+      periodStart: BigInt(period.start),
+      dueAt: BigInt(dueAt),
       amount,
-      status: MILESTONE_STATUS[Number(st)],
+      status: MILESTONE_STATUS[state.status],
       values: attested.get(i),
-      next: "",
+      next: nextStep(terms, stored, i, state, now),
     };
-    const graceEnd = dueAt + terms.attestGrace;
-    if (row.status === "Settled") {
+    if (state.status === MilestoneStatus.Settled) {
       const s = settled.get(i);
-      row.cutBps = cutBps;
+      row.cutBps = BigInt(state.cutBps);
       if (s === undefined) {
         row.settlement = "refunded";
         row.toVendor = 0n;
@@ -129,29 +147,11 @@ async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: Run
         row.toVendor = s.toVendor;
         row.toClient = s.toClient;
       }
-      row.next = "-";
-    } else if (row.status === "Pending") {
-      if (agreementStatus === "Proposed") {
-        row.next = `waits for the vendor; refunded by settle after ${formatTime(graceEnd)}`;
-      } else if (now < dueAt) row.next = `attest from ${formatTime(dueAt)}`;
-      else if (now <= graceEnd) row.next = `attest until ${formatTime(graceEnd)}`;
-      else row.next = `settle now (silent cut ${formatCut(terms.silentCutBps)})`;
-    } else {
-      row.cutBps = cutBps;
-      const { toVendor, toClient } = split(amount, cutBps);
+    } else if (state.status !== MilestoneStatus.Pending) {
+      row.cutBps = BigInt(state.cutBps);
+      const { toVendor, toClient } = split(amount, state.cutBps);
       row.toVendor = toVendor;
       row.toClient = toClient;
-      if (row.status === "Attested") {
-        const windowEnd = attestedAt + terms.disputeWindow;
-        row.next =
-          hasArbitrator && now < windowEnd ? `dispute until ${formatTime(windowEnd)}, settle from then` : "settle now";
-      } else {
-        const timeout = disputedAt + terms.arbitrationTimeout;
-        row.next =
-          now < timeout
-            ? `arbitrator resolves; else settle from ${formatTime(timeout)}`
-            : "arbitrator resolves, or settle now (attested cut)";
-      }
     }
     milestones.push(row);
   }
@@ -166,13 +166,13 @@ async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: Run
     clientBalance: await c.escrow.balanceOf(terms.client, token.address),
     vendorBalance: await c.escrow.balanceOf(terms.vendor, token.address),
     terminationRequestedBy,
-    ...(agreementStatus === "Proposed" ? { acceptBefore: terms.milestones[0].dueAt } : {}),
+    ...(agreementStatus === "Proposed" ? { acceptBefore: BigInt(acceptDeadline(terms)) } : {}),
     milestones,
   };
   print(
     report,
     terms.milestones.reduce((s, m) => s + m.amount, 0n),
-    now,
+    BigInt(now),
   );
   return report;
 }

@@ -3,19 +3,14 @@
  * it before asking for confirmation; `sla:accept` shows it for the terms read from the chain.
  */
 import { ZeroAddress } from "ethers";
-import {
-  type ResolvedToken,
-  type TermsValue,
-  formatAmount,
-  formatCut,
-  formatDuration,
-  formatMetricValue,
-  formatTime,
-} from "../lib/terms-file";
+import { type ResolvedToken } from "../lib/token";
+import type { AgreementTerms } from "../lib/model";
+import { formatAmount, formatCut, formatDuration, formatMetricValue, formatTime } from "../lib/units";
+import { split } from "../lib/penalty";
 import { table } from "./common";
 
 /** The lines that describe `terms`; `metricNames` (from a terms file) label the metrics when known. */
-export function describeTerms(terms: TermsValue, token: ResolvedToken, metricNames: string[] = []): string[] {
+export function describeTerms(terms: AgreementTerms, token: ResolvedToken, metricNames: string[] = []): string[] {
   const total = terms.milestones.reduce((sum, m) => sum + m.amount, 0n);
   const hasArbitrator = terms.arbitrator !== ZeroAddress;
   const lines: string[] = [
@@ -64,7 +59,7 @@ export function describeTerms(terms: TermsValue, token: ResolvedToken, metricNam
         `cut ${formatCut(tier.cutBps)}`,
       ];
       if (each !== undefined) {
-        row.push(`${formatAmount((each * tier.cutBps) / 10_000n, token)} of each ${formatAmount(each, token)}`);
+        row.push(`${formatAmount(split(each, tier.cutBps).toClient, token)} of each ${formatAmount(each, token)}`);
       }
       tierRows.push(row);
     });

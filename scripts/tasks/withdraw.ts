@@ -1,7 +1,7 @@
 /** `sla:withdraw`: sends the acting account's whole escrow balance of a token to itself or --to. */
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatAmount } from "../lib/terms-file";
+import { formatAmount } from "../lib/units";
 import {
   type EscrowArgs,
   type RunState,

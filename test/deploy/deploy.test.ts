@@ -20,7 +20,7 @@ import { JsonRpcProvider, Wallet, encryptKeystoreJson, getCreate2Address, id, ke
 import { SLAEscrow__factory } from "../../typechain-types";
 import { CREATE2_FACTORY, SLA_ESCROW_SALT } from "../../deploy/00_escrow";
 import { type DeploymentExport, exportPath } from "../../deploy/99_export";
-import { PUBLIC_NETWORKS, VARS, buildNetworks, resolveDeployerKey, selectedNetwork } from "../../scripts/lib/networks";
+import { PUBLIC_NETWORKS, VARS, buildNetworks, resolveDeployerKey, selectedNetwork } from "../../scripts/adapters/networks";
 
 const ROOT = hre.config.paths.root;
 const CLI = require.resolve("hardhat/internal/cli/bootstrap.js");

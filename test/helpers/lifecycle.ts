@@ -9,7 +9,7 @@ import { type AddressLike, type BytesLike, type ContractTransactionResponse, res
 import { signPermit as signTokenPermit } from "../../scripts/lib/permit";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ISLAEscrow, MockERC20Permit, MockEthReceiver, SLAEscrow } from "../../typechain-types";
-import type { TermsValue } from "../../scripts/lib/terms-file";
+import { type TermsValue } from "../../scripts/lib/terms";
 import { type Context, ETH, makeTerms, totalOf } from "./fixture";
 
 /** A Terms struct with every address checksummed and every number a bigint, for deep equality. */

@@ -4,7 +4,7 @@ import path from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
 import { Wallet, encryptKeystoreJson, keccak256 } from "ethers";
-import { UserError } from "../../scripts/lib/escrow";
+import { UserError } from "../../scripts/lib/errors";
 import { formatSamplesCsv, parseSamplesCsv } from "../../scripts/oracle/csv";
 import { FileSource } from "../../scripts/oracle/file-source";
 import { backoffMs } from "../../scripts/oracle/daemon";

@@ -8,7 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { expect } from "chai";
-import { UserError } from "../../scripts/lib/escrow";
+import { UserError } from "../../scripts/lib/errors";
 import { computeMetrics } from "../../scripts/oracle/metrics";
 import { PrometheusSource, prometheusConfigFromArgs } from "../../scripts/oracle/prometheus";
 import { Prober, probeOnce } from "../../scripts/oracle/prober";

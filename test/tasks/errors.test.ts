@@ -8,8 +8,10 @@ import { ErrorFragment, Interface, ZeroAddress } from "ethers";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { BREACHED, type Context, attestAt, setup } from "../helpers/fixture";
 import { EXPLAINED_ERRORS, explainError, explainRevert } from "../../scripts/lib/explain";
-import { type ConvertedTerms, formatTime, loadTermsFile } from "../../scripts/lib/terms-file";
-import { escrowInterface } from "../../scripts/lib/escrow";
+import { type ConvertedTerms } from "../../scripts/lib/terms";
+import { formatTime } from "../../scripts/lib/units";
+import { loadTermsFile } from "../../scripts/adapters/terms-file";
+import { escrowInterface } from "../../scripts/adapters/escrow";
 import { DAY, runTask, termsFile, writeTerms } from "./helpers";
 
 async function created(ctx: Context, overrides: Record<string, unknown> = {}): Promise<ConvertedTerms> {

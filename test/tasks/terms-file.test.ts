@@ -5,24 +5,10 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { ZeroAddress } from "ethers";
-import {
-  type ResolvedToken,
-  type TermsEnvironment,
-  checkTerms,
-  checkTermsOnChain,
-  formatAmount,
-  formatCut,
-  formatDuration,
-  formatMetricValue,
-  formatTime,
-  loadTermsFile,
-  parseAmount,
-  parseCut,
-  parseDate,
-  parseDuration,
-  parseMetricThreshold,
-  resolveToken,
-} from "../../scripts/lib/terms-file";
+import { type ResolvedToken } from "../../scripts/lib/token";
+import { type TermsEnvironment, checkTerms } from "../../scripts/lib/terms";
+import { checkTermsOnChain, loadTermsFile, resolveToken } from "../../scripts/adapters/terms-file";
+import { formatAmount, formatCut, formatDuration, formatMetricValue, formatTime, parseAmount, parseCut, parseDate, parseDuration, parseMetricThreshold } from "../../scripts/lib/units";
 import { setup } from "../helpers/fixture";
 import { plainTerms } from "../helpers/lifecycle";
 import { runTask, writeTerms } from "./helpers";
