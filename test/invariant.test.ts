@@ -4,7 +4,7 @@
  * against the in-process Hardhat network, each from the same snapshot. After every step, for ETH and the test
  * token: the escrow's balance == the unsettled milestone amounts + every credited balance (+ the ETH force-sent);
  * no settled milestone changes again; every settlement pays exactly its amount (split as scripts/lib/penalty.ts
- * splits it); and the chain equals a TypeScript mirror of the escrow (see helpers/invariant.ts). After the last
+ * splits it); and the chain equals a TypeScript mirror of the escrow (helpers/invariant/model.ts). After the last
  * operation, every agreement must reach Closed by timed actions alone (every deadline passes, a relayer settles
  * each open milestone: no oracle, no arbitrator), after which every party withdraws and the escrow holds nothing
  * but force-sent ETH.

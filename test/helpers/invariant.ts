@@ -1,396 +1,43 @@
 /**
- * Helpers of test/invariant.test.ts: the operation records that fast-check generates (each with a readable
- * toString, so a shrunk counterexample reads like a script), and a Runner that applies them to the in-process
- * Hardhat network while mirroring the escrow in TypeScript and checking the accounting after every step.
+ * The runner of test/invariant.test.ts: it applies the operation records that fast-check generates
+ * (invariant/ops.ts, invariant/generators.ts) to the in-process Hardhat network, asks the reference model of the
+ * escrow (invariant/model.ts) whether each must succeed, mirrors every event into the model and checks the
+ * chain against the model after every step; after the last operation it winds the sequence down (`windDown`: no
+ * stuck funds). This module is also what the test imports: it re-exports the records and the sequences.
  *
  * Time is driven by the runner: every transaction is mined at an explicit timestamp (`clock`), so a sequence
  * replays identically from a seed. Transactions are sent with eth_sendTransaction and a fixed gas limit (no gas
  * estimation): a reverting operation is mined as a failed transaction and recorded by its custom error.
  */
 import { ethers } from "hardhat";
-import fc from "fast-check";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Interface, LogDescription } from "ethers";
 import { type Attestation, packSignatures, signAttestation } from "../../scripts/lib/attestation";
-import { type MetricLike, cutBps as tsCutBps, split as tsSplit } from "../../scripts/lib/penalty";
-import { type Context, DAY, ETH, METRICS } from "./fixture";
+import { type Context, ETH, METRICS } from "./fixture";
+import { type At, type Op, type Ref, type Role, type TokenKind, describeOp, readable } from "./invariant/ops";
+import {
+  ATTESTED,
+  type ChainView,
+  DISPUTED,
+  type EventContext,
+  Model,
+  type ModelAgreement,
+  type ModelMilestone,
+  PENDING,
+  SETTLED,
+  derivedStatus,
+  hasArbitrator,
+} from "./invariant/model";
 
-/** The fixture's reference metrics (every agreement here uses them) as plain numbers for penalty.ts. */
-const REFERENCE_METRICS: MetricLike[] = METRICS.map((m) => ({
-  higherIsBetter: m.higherIsBetter,
-  tiers: m.tiers.map((t) => ({ threshold: Number(t.threshold), cutBps: Number(t.cutBps) })),
-}));
-
-/* ------------------------------------------------------------------------------------------------------------
- *                                             OPERATION RECORDS
- * ---------------------------------------------------------------------------------------------------------- */
-
-export type Role = "client" | "vendor" | "arbitrator" | "stranger";
-export type TokenKind = "ETH" | "TOKEN";
-/** A time relative to a milestone: its due time, the end of its attestation grace, the end of its dispute window
- * (when attested) or of its arbitration timeout (when disputed); plus `delta` (-1, 0 or +1) seconds. */
-export type WarpTarget = "due" | "graceEnd" | "disputeEnd" | "timeoutEnd";
-export interface At {
-  target: WarpTarget;
-  delta: number;
-}
-
-/**
- * Which agreement (and milestone) an operation acts on. `smart`: the `pick`-th of those the model says the
- * operation applies to (e.g. an attested milestone for dispute), so that sequences reach deep states; otherwise
- * agreement `pick % count` and milestone `(pick >> 3) % its milestones`, whatever their state.
- */
-export interface Ref {
-  pick: number;
-  smart: boolean;
-}
-
-export interface CreateOp {
-  kind: "create";
-  /** Index in the party pool; the vendor is pool[(client + vendorOffset) % 4]. */
-  client: number;
-  vendorOffset: number;
-  token: TokenKind;
-  amounts: bigint[];
-  /** Seconds from creation to the first due time, then between due times. */
-  gaps: number[];
-  arbitrator: boolean;
-  silentCutBps: number;
-  disputeWindow: number;
-  attestGrace: number;
-  arbitrationTimeout: number;
-  /** Which of the three fixture oracles the terms name (bit i = oracle i), 1..7. */
-  oracleMask: number;
-  threshold: number;
-  /** the vendor accepts right after creation */
-  accept: boolean;
-}
-
-/** A follow-up on the same milestone, run as a step of its own right after the operation succeeded. */
-export type Then =
-  { then: "dispute"; by: Role } | { then: "resolve"; cutBps: number } | { then: "settle"; at: At | null };
-
-function describeThen(t: Then | null): string {
-  if (t === null) return "";
-  if (t.then === "dispute") return `, then dispute by ${t.by}`;
-  if (t.then === "resolve") return `, then resolve with cut ${t.cutBps}`;
-  return `, then settle${describeAt(t.at).replace(", at=", " at ")}`;
-}
-
-export type Op =
-  | CreateOp
-  | { kind: "accept"; ref: Ref; by: Role }
-  | { kind: "cancel"; ref: Ref; by: Role }
-  /** both: when accepted, the other party asks to terminate too (the next second) */
-  | { kind: "terminate"; ref: Ref; by: Role; both: boolean }
-  | {
-      kind: "attest";
-      ref: Ref;
-      /** first move time to this point of the milestone (if it lies ahead) */
-      at: At | null;
-      values: [number, number];
-      /** Which of the agreement's oracles sign (bit i = its oracle i; bits past its count are dropped). */
-      signers: number;
-      /** The last signature is of another milestone's attestation (must be rejected). */
-      forge: boolean;
-      /** what follows at once when the attestation is accepted: a dispute, or a settle */
-      then: Then | null;
-    }
-  /** then: what follows at once when the dispute is accepted: the arbitrator's ruling, or a settle */
-  | { kind: "dispute"; ref: Ref; at: At | null; by: Role; then: Then | null }
-  | { kind: "resolve"; ref: Ref; at: At | null; cutBps: number; by: Role }
-  | { kind: "settle"; ref: Ref; at: At | null }
-  /** party: 0..3 the pool, 4 the arbitrator; smart: the `party`-th non-zero model balance instead. */
-  | { kind: "withdraw"; party: number; smart: boolean; token: TokenKind; to: "self" | "other" | "zero" }
-  | { kind: "jump"; seconds: number }
-  | { kind: "warp"; ref: Ref; at: At }
-  | { kind: "forceSend"; wei: bigint };
-
-function describeRef(ref: Ref): string {
-  return `${ref.smart ? "smart" : "any"}#${ref.pick}`;
-}
-
-function describeAt(at: At | null): string {
-  return at === null ? "" : `, at=${at.target}${at.delta >= 0 ? "+" : ""}${at.delta}`;
-}
-
-export function describeOp(op: Op): string {
-  switch (op.kind) {
-    case "create":
-      return (
-        `create(client=${op.client}, vendor=+${op.vendorOffset}, ${op.token}, amounts=[${op.amounts.join(",")}], ` +
-        `gaps=[${op.gaps.join(",")}], arbitrator=${op.arbitrator}, silentCut=${op.silentCutBps}, ` +
-        `disputeWindow=${op.disputeWindow}, grace=${op.attestGrace}, timeout=${op.arbitrationTimeout}, ` +
-        `oracles=0b${op.oracleMask.toString(2)}, threshold=${op.threshold}${op.accept ? ", accepted" : ""})`
-      );
-    case "accept":
-    case "cancel":
-      return `${op.kind}(${describeRef(op.ref)}, by=${op.by})`;
-    case "terminate":
-      return `terminate(${describeRef(op.ref)}, by=${op.by}${op.both ? ", then the other party" : ""})`;
-    case "attest":
-      return (
-        `attest(${describeRef(op.ref)}${describeAt(op.at)}, values=[${op.values.join(",")}], ` +
-        `signers=0b${op.signers.toString(2)}${op.forge ? ", forged" : ""}` +
-        `${describeThen(op.then)})`
-      );
-    case "dispute":
-      return `dispute(${describeRef(op.ref)}${describeAt(op.at)}, by=${op.by}` + `${describeThen(op.then)})`;
-    case "resolve":
-      return `resolve(${describeRef(op.ref)}${describeAt(op.at)}, cut=${op.cutBps}, by=${op.by})`;
-    case "settle":
-      return `settle(${describeRef(op.ref)}${describeAt(op.at)})`;
-    case "withdraw":
-      return `withdraw(${op.smart ? "smart" : "party"}#${op.party}, ${op.token}, to=${op.to})`;
-    case "jump":
-      return `jump(${op.seconds}s = ${(op.seconds / DAY).toFixed(2)}d)`;
-    case "warp":
-      return `warp(${describeRef(op.ref)}${describeAt(op.at)})`;
-    case "forceSend":
-      return `forceSend(${op.wei} wei)`;
-  }
-}
-
-/** Gives a record a readable form in fast-check's reports (and in String(op)). */
-function readable<T extends Op>(op: T): T {
-  const text = describeOp(op);
-  return Object.assign(op, { [fc.toStringMethod]: () => text, toString: () => text });
-}
-
-const MAX_U32 = 4_294_967_295;
-const HOUR = 3600;
-
-const refArb: fc.Arbitrary<Ref> = fc.record({
-  pick: fc.nat({ max: 31 }),
-  smart: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
-});
-function atArb(...targets: WarpTarget[]): fc.Arbitrary<At> {
-  return fc.record({ target: fc.constantFrom(...targets), delta: fc.integer({ min: -1, max: 1 }) });
-}
-/** `at` is null (act at the current time) one time in `freq`. */
-function maybeAt(freq: number, ...targets: WarpTarget[]): fc.Arbitrary<At | null> {
-  return fc.option(atArb(...targets), { freq });
-}
-function roleArb(preferred: Role): fc.Arbitrary<Role> {
-  return fc.oneof(
-    { arbitrary: fc.constant(preferred), weight: 8 },
-    { arbitrary: fc.constantFrom<Role>("client", "vendor", "arbitrator", "stranger"), weight: 2 },
-  );
-}
-const partyArb = fc.oneof(
-  { arbitrary: fc.constantFrom<Role>("client", "vendor"), weight: 9 },
-  { arbitrary: fc.constant<Role>("stranger"), weight: 1 },
-);
-const cutArb = fc.oneof(fc.constantFrom(0, 1, 9999, 10_000, 10_001), fc.integer({ min: 0, max: 10_000 }));
-const windowArb = fc.oneof(fc.constantFrom(0, 1, HOUR, DAY, 2 * DAY, 5 * DAY), fc.integer({ min: 0, max: 5 * DAY }));
-const amountArb = fc.oneof(
-  { arbitrary: fc.constantFrom(1n, 2n, 3n), weight: 3 },
-  { arbitrary: fc.bigInt({ min: 1n, max: 20_001n }), weight: 2 },
-  { arbitrary: fc.bigInt({ min: 0n, max: 10n ** 15n }).map((x) => x * 2n + 1n), weight: 2 }, // odd
-  { arbitrary: fc.bigInt({ min: 1n, max: 5n * 10n ** 18n }), weight: 2 },
-);
-/** Values around the reference tiers (availability: 999000/995000/990000, latency: 300/500/1000). */
-const availabilityArb = fc.oneof(
-  fc.constantFrom(1_000_000, 999_000, 998_999, 995_000, 994_999, 990_000, 989_999, 0, MAX_U32),
-  fc.integer({ min: 980_000, max: 1_000_000 }),
-  fc.integer({ min: 0, max: MAX_U32 }),
-);
-const latencyArb = fc.oneof(
-  fc.constantFrom(0, 250, 300, 301, 500, 501, 1000, 1001, MAX_U32),
-  fc.integer({ min: 0, max: 2000 }),
-  fc.integer({ min: 0, max: MAX_U32 }),
-);
-
-export const createArb: fc.Arbitrary<Op> = fc
-  .record({
-    client: fc.nat({ max: 3 }),
-    vendorOffset: fc.integer({ min: 1, max: 3 }),
-    token: fc.constantFrom<TokenKind>("ETH", "TOKEN"),
-    milestones: fc.array(
-      fc.tuple(amountArb, fc.oneof(fc.integer({ min: HOUR, max: 12 * DAY }), fc.constantFrom(1, DAY, 7 * DAY))),
-      { minLength: 1, maxLength: 4 },
-    ),
-    arbitrator: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
-    silentCutBps: fc.oneof(
-      { arbitrary: fc.constantFrom(0, 5000, 10_000), weight: 10 },
-      { arbitrary: fc.integer({ min: 0, max: 10_000 }), weight: 10 },
-      { arbitrary: fc.constant(10_001), weight: 1 }, // rejected
-    ),
-    disputeWindow: windowArb,
-    attestGrace: windowArb,
-    arbitrationTimeout: windowArb,
-    oracleMask: fc.oneof(
-      { arbitrary: fc.constant(7), weight: 3 },
-      { arbitrary: fc.integer({ min: 1, max: 7 }), weight: 1 },
-    ),
-    threshold: fc.constantFrom(1, 2),
-    accept: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
-  })
-  .map(({ milestones, ...rest }) =>
-    readable({ kind: "create", ...rest, amounts: milestones.map(([a]) => a), gaps: milestones.map(([, g]) => g) }),
-  );
-
-export const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: createArb, weight: 2 },
-  {
-    arbitrary: fc.record({ ref: refArb, by: roleArb("vendor") }).map((r) => readable({ kind: "accept", ...r })),
-    weight: 3,
-  },
-  {
-    arbitrary: fc.record({ ref: refArb, by: roleArb("client") }).map((r) => readable({ kind: "cancel", ...r })),
-    weight: 2,
-  },
-  {
-    arbitrary: fc
-      .record({ ref: refArb, by: partyArb, both: fc.boolean() })
-      .map((r) => readable({ kind: "terminate", ...r })),
-    weight: 3,
-  },
-  {
-    arbitrary: fc
-      .record({
-        ref: refArb,
-        at: maybeAt(5, "due", "graceEnd"),
-        values: fc.tuple(availabilityArb, latencyArb),
-        signers: fc.oneof(
-          { arbitrary: fc.constant(7), weight: 3 },
-          { arbitrary: fc.integer({ min: 0, max: 7 }), weight: 4 },
-        ),
-        forge: fc.oneof({ arbitrary: fc.constant(false), weight: 15 }, { arbitrary: fc.constant(true), weight: 1 }),
-        then: fc.oneof(
-          { arbitrary: fc.constant(null), weight: 2 },
-          { arbitrary: partyArb.map((by): Then => ({ then: "dispute", by })), weight: 2 },
-          { arbitrary: maybeAt(4, "disputeEnd").map((at): Then => ({ then: "settle", at })), weight: 1 },
-        ),
-      })
-      .map((r) => readable({ kind: "attest", ...r })),
-    weight: 16,
-  },
-  {
-    arbitrary: fc
-      .record({
-        ref: refArb,
-        at: maybeAt(3, "disputeEnd"),
-        by: partyArb,
-        then: fc.oneof(
-          { arbitrary: fc.constant(null), weight: 1 },
-          { arbitrary: cutArb.map((cutBps): Then => ({ then: "resolve", cutBps })), weight: 1 },
-          { arbitrary: maybeAt(4, "timeoutEnd").map((at): Then => ({ then: "settle", at })), weight: 1 },
-        ),
-      })
-      .map((r) => readable({ kind: "dispute", ...r })),
-    weight: 10,
-  },
-  {
-    arbitrary: fc
-      .record({
-        ref: refArb,
-        at: maybeAt(3, "timeoutEnd"),
-        cutBps: cutArb,
-        by: roleArb("arbitrator"),
-      })
-      .map((r) => readable({ kind: "resolve", ...r })),
-    weight: 8,
-  },
-  {
-    arbitrary: fc
-      .record({ ref: refArb, at: maybeAt(3, "graceEnd", "disputeEnd", "timeoutEnd") })
-      .map((r) => readable({ kind: "settle", ...r })),
-    weight: 10,
-  },
-  {
-    arbitrary: fc
-      .record({
-        party: fc.nat({ max: 7 }),
-        smart: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
-        token: fc.constantFrom<TokenKind>("ETH", "TOKEN"),
-        to: fc.constantFrom<"self" | "other" | "zero">("self", "self", "self", "self", "other", "zero"),
-      })
-      .map((r) => readable({ kind: "withdraw", ...r, party: r.smart ? r.party : r.party % 5 })),
-    weight: 7,
-  },
-  {
-    arbitrary: fc
-      .oneof(
-        { arbitrary: fc.integer({ min: 0, max: 40 * DAY }), weight: 2 },
-        { arbitrary: fc.integer({ min: 0, max: 2 * DAY }), weight: 4 },
-        { arbitrary: fc.constantFrom(0, 1, DAY, 30 * DAY, 40 * DAY), weight: 1 },
-      )
-      .map((seconds) => readable({ kind: "jump", seconds })),
-    weight: 4,
-  },
-  {
-    arbitrary: fc
-      .record({ ref: refArb, at: atArb("due", "graceEnd", "disputeEnd", "timeoutEnd") })
-      .map((r) => readable({ kind: "warp", ...r })),
-    weight: 4,
-  },
-  {
-    arbitrary: fc
-      .oneof(fc.constantFrom(1n, 7n), fc.bigInt({ min: 1n, max: 10n ** 18n }))
-      .map((wei) => readable({ kind: "forceSend", wei })),
-    weight: 1,
-  },
-);
-
-/** 1..3 agreements created up front (so that most operations have something to act on), then up to 22 more
- * operations: sequences of up to 25. */
-export const sequenceArb: fc.Arbitrary<Op[]> = fc
-  .tuple(
-    fc.array(createArb, { minLength: 1, maxLength: 3 }),
-    fc.array(opArb, { minLength: 0, maxLength: 22, size: "max" }),
-  )
-  .map(([creates, ops]) => [...creates, ...ops]);
-
-/* ------------------------------------------------------------------------------------------------------------
- *                                                  THE MODEL
- * ---------------------------------------------------------------------------------------------------------- */
-
-const PENDING = 0;
-const ATTESTED = 1;
-const DISPUTED = 2;
-const SETTLED = 3;
-/** ISLAEscrow.Settlement */
-const KIND = { Attested: 0n, Arbitrated: 1n, ArbitrationTimedOut: 2n, Silent: 3n } as const;
-
-interface ModelMilestone {
-  amount: bigint;
-  dueAt: bigint;
-  status: number;
-  /** attested cut while Attested or Disputed, final cut once Settled */
-  cut: number;
-  attestedAt: bigint;
-  disputedAt: bigint;
-}
-
-interface ModelAgreement {
-  id: bigint;
-  client: string;
-  vendor: string;
-  token: string;
-  arbitrator: string; // ZeroAddress when none
-  disputeWindow: bigint;
-  attestGrace: bigint;
-  arbitrationTimeout: bigint;
-  silentCutBps: number;
-  threshold: number;
-  oracles: HardhatEthersSigner[];
-  /** the stored status: Closed only by cancel (a fully settled agreement reads as Closed, see derivedStatus) */
-  state: "proposed" | "active" | "cancelled";
-  terminationBy: Set<string>;
-  milestones: ModelMilestone[];
-}
-
-function derivedStatus(a: ModelAgreement): bigint {
-  if (a.state === "cancelled" || a.milestones.every((m) => m.status === SETTLED)) return 3n;
-  return a.state === "proposed" ? 1n : 2n;
-}
+export * from "./invariant/ops";
+export { createArb, opArb, sequenceArb } from "./invariant/generators";
 
 export interface OpStats {
   ok: number;
   reverted: Map<string, number>;
 }
 
+/** What the operations did over all sequences: outcomes by kind of operation, and escrow events (printed). */
 export class Stats {
   readonly byKind = new Map<string, OpStats>();
   /** escrow events seen, MilestoneSettled by kind */
@@ -475,19 +122,15 @@ function revertOf(iface: Interface, error: unknown): string | null {
 export class InvariantError extends Error {}
 
 /**
- * Runs one sequence: applies operations, mirrors every event into the model (checking each event against the
+ * Runs one sequence: applies operations, mirrors every event into the model (which checks each event against the
  * penalty rule and the lifecycle), and checks the chain against the model after each step.
  */
 export class Runner {
-  private readonly agreements: ModelAgreement[] = [];
-  private readonly balances = new Map<string, bigint>();
-  private readonly settledSeen = new Map<string, string>();
-  private forceSent = 0n;
+  private readonly model: Model;
   private clock: bigint;
   private readonly log: string[] = [];
   private readonly provider = ethers.provider;
   private readonly iface: Interface;
-  private readonly accounts: string[];
 
   constructor(
     private readonly env: Env,
@@ -497,28 +140,17 @@ export class Runner {
     this.clock = latestTimestamp + 1n;
     this.iface = env.ctx.escrow.interface;
     const { ctx } = env;
-    this.accounts = [
+    const accounts = [
       ...env.pool.map((p) => p.address),
       ctx.arbitrator.address,
       ctx.stranger.address,
       ctx.relayer.address,
     ];
+    this.model = new Model(accounts, ctx.tokenAddress, (message) => this.fail(message));
   }
 
   private tokenAddress(kind: TokenKind): string {
     return kind === "ETH" ? ETH : this.env.ctx.tokenAddress;
-  }
-
-  private key(account: string, token: string): string {
-    return `${account.toLowerCase()}|${token.toLowerCase()}`;
-  }
-
-  private balance(account: string, token: string): bigint {
-    return this.balances.get(this.key(account, token)) ?? 0n;
-  }
-
-  private credit(account: string, token: string, amount: bigint): void {
-    this.balances.set(this.key(account, token), this.balance(account, token) + amount);
   }
 
   /** What happened so far, one operation a line (with the agreement it acted on and the outcome). */
@@ -536,8 +168,8 @@ export class Runner {
 
   /** The agreement an agreement-level operation acts on (see Ref), or undefined when there is none. */
   private agreementFor(ref: Ref, applies: (a: ModelAgreement) => boolean): ModelAgreement | undefined {
-    const pool = ref.smart ? this.agreements.filter(applies) : this.agreements;
-    const list = pool.length > 0 ? pool : this.agreements;
+    const pool = ref.smart ? this.model.agreements.filter(applies) : this.model.agreements;
+    const list = pool.length > 0 ? pool : this.model.agreements;
     return list.length === 0 ? undefined : list[ref.pick % list.length];
   }
 
@@ -549,14 +181,14 @@ export class Runner {
     if (ref.smart) {
       // the first filter that some milestone passes (e.g. "attestable now", then "attestable some time")
       for (const applies of filters) {
-        const candidates = this.agreements.flatMap((a) =>
+        const candidates = this.model.agreements.flatMap((a) =>
           a.milestones.flatMap((m, i) => (applies(a, m) ? [{ a, i }] : [])),
         );
         if (candidates.length > 0) return candidates[ref.pick % candidates.length];
       }
     }
-    if (this.agreements.length === 0) return undefined;
-    const a = this.agreements[ref.pick % this.agreements.length];
+    if (this.model.agreements.length === 0) return undefined;
+    const a = this.model.agreements[ref.pick % this.model.agreements.length];
     return { a, i: (ref.pick >> 3) % a.milestones.length };
   }
 
@@ -636,7 +268,7 @@ export class Runner {
     let data: string;
     let value = 0n;
     let expected: boolean;
-    let context: { resolveCut?: number; pending?: ModelAgreement } = {};
+    let context: EventContext = {};
 
     if (op.kind === "jump") {
       this.clock += BigInt(op.seconds);
@@ -671,7 +303,6 @@ export class Runner {
     } else if (op.kind === "attest" || op.kind === "dispute" || op.kind === "resolve" || op.kind === "settle") {
       type Filter = (x: ModelAgreement, m: ModelMilestone) => boolean;
       const now = this.clock;
-      const hasArbitrator = (x: ModelAgreement): boolean => x.arbitrator !== ethers.ZeroAddress;
       // Smart picks: first what the operation can do right now, else what it can do later (never what it can
       // never do again: those are left to the non-smart picks).
       const filters: Record<typeof op.kind, Filter[]> = {
@@ -727,7 +358,7 @@ export class Runner {
         from = client.address;
         data = encode("createAgreement", [terms]);
         value = token === ETH ? total : 0n;
-        expected = op.silentCutBps <= 10_000 && op.threshold <= oracles.length;
+        expected = this.model.allowsCreate(op.silentCutBps, op.threshold, oracles.length);
         context = {
           pending: {
             id: 0n,
@@ -765,7 +396,7 @@ export class Runner {
         if (op.smart) {
           // the `party`-th non-zero balance of the model, if any
           const owed = this.env.pool.flatMap((p) =>
-            [ETH, ctx.tokenAddress].flatMap((t) => (this.balance(p.address, t) > 0n ? [{ p, t }] : [])),
+            [ETH, ctx.tokenAddress].flatMap((t) => (this.model.balance(p.address, t) > 0n ? [{ p, t }] : [])),
           );
           if (owed.length > 0) ({ p: party, t: token } = owed[op.party % owed.length]);
         }
@@ -774,7 +405,7 @@ export class Runner {
           op.to === "self" ? party.address : op.to === "other" ? ctx.stranger.address : ethers.ZeroAddress;
         from = party.address;
         data = encode("withdraw", [token, recipient]);
-        expected = this.balance(party.address, token) > 0n && op.to !== "zero";
+        expected = this.model.allowsWithdraw(party.address, token, op.to);
         break;
       }
       default: {
@@ -783,27 +414,23 @@ export class Runner {
           return;
         }
         const m = a.milestones[mi];
-        const hasArbitrator = a.arbitrator !== ethers.ZeroAddress;
         switch (op.kind) {
           case "accept": {
             from = this.signerFor(a, op.by).address;
             data = encode("accept", [a.id]);
-            // accept only before the first due time: every milestone keeps its whole attestation window
-            expected = a.state === "proposed" && from === a.vendor && ts < a.milestones[0].dueAt;
+            expected = this.model.allowsAccept(a, from, ts);
             break;
           }
           case "cancel": {
             from = this.signerFor(a, op.by).address;
             data = encode("cancel", [a.id]);
-            // a proposal whose milestones were all refunded by settle already reads as Closed
-            expected = derivedStatus(a) === 1n && from === a.client;
+            expected = this.model.allowsCancel(a, from);
             break;
           }
           case "terminate": {
             from = this.signerFor(a, op.by).address;
             data = encode("terminate", [a.id]);
-            expected =
-              derivedStatus(a) === 2n && (from === a.client || from === a.vendor) && !a.terminationBy.has(from);
+            expected = this.model.allowsTerminate(a, from);
             break;
           }
           case "attest": {
@@ -839,43 +466,26 @@ export class Runner {
               packed.signerMask,
               packed.signatures,
             ]);
-            expected =
-              a.state === "active" &&
-              m.status === PENDING &&
-              m.dueAt <= ts &&
-              ts <= m.dueAt + a.attestGrace &&
-              signers.length >= a.threshold &&
-              !(op.forge && signers.length > 0);
+            expected = this.model.allowsAttest(a, m, ts, signers.length, op.forge);
             break;
           }
           case "dispute": {
             from = this.signerFor(a, op.by).address;
             data = encode("dispute", [a.id, mi]);
-            expected =
-              (from === a.client || from === a.vendor) &&
-              hasArbitrator &&
-              m.status === ATTESTED &&
-              ts < m.attestedAt + a.disputeWindow;
+            expected = this.model.allowsDispute(a, m, from, ts);
             break;
           }
           case "resolve": {
             from = this.signerFor(a, op.by).address;
             data = encode("resolveDispute", [a.id, mi, op.cutBps]);
-            expected = hasArbitrator && from === a.arbitrator && op.cutBps <= 10_000 && m.status === DISPUTED;
+            expected = this.model.allowsResolve(a, m, from, op.cutBps);
             context = { resolveCut: op.cutBps };
             break;
           }
           case "settle": {
             from = ctx.relayer.address;
             data = encode("settle", [a.id, mi]);
-            expected =
-              m.status === ATTESTED
-                ? !hasArbitrator || ts >= m.attestedAt + a.disputeWindow
-                : m.status === DISPUTED
-                  ? ts >= m.disputedAt + a.arbitrationTimeout
-                  : m.status === PENDING
-                    ? ts > m.dueAt + a.attestGrace
-                    : false;
+            expected = this.model.allowsSettle(a, m, ts);
             break;
           }
         }
@@ -895,8 +505,8 @@ export class Runner {
     this.stats.record(op.kind, null);
     this.log[this.log.length - 1] += `  -> ok @${result.ts}`;
     this.expect(expected, `${describeOp(op)} succeeded at ${result.ts}, but the rules forbid it`);
-    if (op.kind === "forceSend") this.forceSent += op.wei;
-    for (const ev of result.events) this.apply(ev, result.ts, from, context);
+    if (op.kind === "forceSend") this.model.forceSent += op.wei;
+    this.mirror(result.events, result.ts, from, context);
 
     // follow-ups are steps of their own: check the invariants before each
     if ((op.kind === "attest" || op.kind === "dispute") && op.then !== null && a) {
@@ -919,7 +529,7 @@ export class Runner {
       // the vendor accepts at once (the next second), so that most agreements go Active; a first milestone due
       // that very second is too late to accept (accept needs now < dueAt[0])
       await this.check();
-      const created = this.agreements[this.agreements.length - 1];
+      const created = this.model.agreements[this.model.agreements.length - 1];
       this.log.push(`  (vendor accepts #${created.id})`);
       const inTime = this.clock < created.milestones[0].dueAt;
       const accepted = await this.send(created.vendor, escrow, encode("accept", [created.id]));
@@ -935,155 +545,21 @@ export class Runner {
             `${"revert" in accepted ? `reverted with ${accepted.revert}` : "succeeded"}, not AcceptanceWindowClosed`,
         );
       }
-      if ("events" in accepted) for (const ev of accepted.events) this.apply(ev, accepted.ts, created.vendor, {});
+      if ("events" in accepted) this.mirror(accepted.events, accepted.ts, created.vendor, {});
       this.stats.record("accept", "revert" in accepted ? accepted.revert : null);
     }
   }
 
-  /** Mirrors one escrow event into the model, checking it against the rules. */
-  private apply(
-    ev: LogDescription,
-    ts: bigint,
-    sender: string,
-    context: { resolveCut?: number; pending?: ModelAgreement },
-  ): void {
-    const byId = (id: bigint): ModelAgreement => {
-      const a = this.agreements.find((x) => x.id === id);
-      if (!a) this.fail(`event ${ev.name} for unknown agreement ${id}`);
-      return a;
-    };
-    const args = ev.args;
+  /** Mirrors a transaction's escrow events into the model (which checks each against the rules), counting them. */
+  private mirror(events: LogDescription[], ts: bigint, sender: string, context: EventContext): void {
     const kindNames = ["Attested", "Arbitrated", "ArbitrationTimedOut", "Silent"];
-    this.stats.event(ev.name === "MilestoneSettled" ? `MilestoneSettled(${kindNames[Number(args.kind)]})` : ev.name);
-    switch (ev.name) {
-      case "AgreementCreated": {
-        const pending = context.pending;
-        if (!pending) this.fail("AgreementCreated without a create");
-        const id = args.id as bigint;
-        const last = this.agreements.length ? this.agreements[this.agreements.length - 1].id : 0n;
-        this.expect(id === last + 1n, `agreement id ${id} after ${last}`);
-        this.agreements.push({ ...pending, id });
-        break;
-      }
-      case "AgreementAccepted":
-        byId(args.id as bigint).state = "active";
-        break;
-      case "AgreementCancelled": {
-        const a = byId(args.id as bigint);
-        let refund = 0n;
-        for (const m of a.milestones) {
-          if (m.status === SETTLED) continue;
-          this.expect(m.status === PENDING, `cancel of a milestone in status ${m.status}`);
-          refund += m.amount;
-          m.status = SETTLED;
-          m.cut = 10_000;
-        }
-        this.expect(args.refund === refund, `AgreementCancelled refund ${args.refund}, expected ${refund}`);
-        a.state = "cancelled";
-        this.credit(a.client, a.token, refund);
-        break;
-      }
-      case "TerminationRequested":
-        this.expect(args.party === sender, "TerminationRequested party");
-        byId(args.id as bigint).terminationBy.add(sender);
-        break;
-      case "AgreementTerminated": {
-        const a = byId(args.id as bigint);
-        let refund = 0n;
-        let mask = 0n;
-        a.milestones.forEach((m, i) => {
-          if (m.status === PENDING && m.dueAt > ts) {
-            refund += m.amount;
-            mask |= 1n << BigInt(i);
-            m.status = SETTLED;
-            m.cut = 10_000;
-          }
-        });
-        this.expect(
-          args.refund === refund && args.refundedMilestones === mask,
-          `AgreementTerminated(${args.refund}, ${args.refundedMilestones}), expected (${refund}, ${mask})`,
-        );
-        this.credit(a.client, a.token, refund);
-        break;
-      }
-      case "AttestationPosted": {
-        const a = byId(args.id as bigint);
-        const m = a.milestones[Number(args.milestone)];
-        const values = (args.getValue("values") as bigint[]).map(Number);
-        const cut = tsCutBps(REFERENCE_METRICS, values);
-        this.expect(Number(args.cutBps) === cut, `attested cut ${args.cutBps} for [${values}], penalty.ts says ${cut}`);
-        m.status = ATTESTED;
-        m.cut = cut;
-        m.attestedAt = ts;
-        break;
-      }
-      case "MilestoneDisputed": {
-        const a = byId(args.id as bigint);
-        const m = a.milestones[Number(args.milestone)];
-        this.expect(args.party === sender, "MilestoneDisputed party");
-        m.status = DISPUTED;
-        m.disputedAt = ts;
-        break;
-      }
-      case "MilestoneSettled": {
-        const a = byId(args.id as bigint);
-        const i = Number(args.milestone);
-        const m = a.milestones[i];
-        const kind = args.kind as bigint;
-        const cut = Number(args.cutBps);
-        const toVendor = args.toVendor as bigint;
-        const toClient = args.toClient as bigint;
-        const where = `MilestoneSettled(a${a.id}, m${i}, kind ${kind}, cut ${cut}, ${toVendor}, ${toClient})`;
-        this.expect(m.status !== SETTLED, `${where}: already settled`);
-        this.expect(toVendor + toClient === m.amount, `${where}: payout != amount ${m.amount}`);
-        const s = tsSplit(m.amount, cut);
-        this.expect(
-          s.toVendor === toVendor && s.toClient === toClient,
-          `${where}: split says ${s.toVendor}/${s.toClient}`,
-        );
-        let expectedCut: number;
-        if (kind === KIND.Attested) {
-          this.expect(m.status === ATTESTED, `${where}: milestone was in status ${m.status}`);
-          expectedCut = m.cut;
-        } else if (kind === KIND.ArbitrationTimedOut) {
-          this.expect(m.status === DISPUTED, `${where}: milestone was in status ${m.status}`);
-          expectedCut = m.cut;
-        } else if (kind === KIND.Arbitrated) {
-          this.expect(m.status === DISPUTED, `${where}: milestone was in status ${m.status}`);
-          expectedCut = context.resolveCut ?? -1;
-        } else {
-          this.expect(kind === KIND.Silent && m.status === PENDING, `${where}: milestone was in status ${m.status}`);
-          expectedCut = a.state === "proposed" ? 10_000 : a.silentCutBps;
-        }
-        this.expect(cut === expectedCut, `${where}: expected cut ${expectedCut}`);
-        m.status = SETTLED;
-        m.cut = cut;
-        this.credit(a.vendor, a.token, toVendor);
-        this.credit(a.client, a.token, toClient);
-        break;
-      }
-      case "Withdrawn": {
-        const account = args.account as string;
-        const token = args.token as string;
-        const amount = args.amount as bigint;
-        this.expect(account === sender, "Withdrawn account");
-        this.expect(
-          amount === this.balance(account, token),
-          `Withdrawn ${amount}, model balance ${this.balance(account, token)}`,
-        );
-        this.balances.set(this.key(account, token), 0n);
-        break;
-      }
-      default:
-        this.fail(`unexpected event ${ev.name}`);
+    for (const ev of events) {
+      const args = ev.args;
+      this.stats.event(ev.name === "MilestoneSettled" ? `MilestoneSettled(${kindNames[Number(args.kind)]})` : ev.name);
+      this.model.apply(ev, ts, sender, context);
     }
   }
 
-  /**
-   * The invariants, against the chain: for ETH and the token, the escrow's balance equals the unsettled milestone
-   * amounts plus the credited balances (plus what was force-sent, for ETH); settled milestones never change;
-   * every milestone, agreement status and balance equals the model's.
-   */
   /**
    * No stuck funds: from whatever state the sequence left, every agreement reaches Closed by timed actions alone.
    * The clock passes every deadline (attestation grace, dispute window, arbitration time-out) and the relayer - not
@@ -1093,7 +569,7 @@ export class Runner {
   async windDown(): Promise<void> {
     this.log.push("wind down: past every deadline, the relayer settles each open milestone, everyone withdraws");
     let end = this.clock;
-    for (const a of this.agreements) {
+    for (const a of this.model.agreements) {
       for (const m of a.milestones) {
         for (const t of [m.dueAt + a.attestGrace + 1n, m.attestedAt + a.disputeWindow, m.disputedAt + a.arbitrationTimeout]) {
           if (t > end) end = t;
@@ -1101,7 +577,7 @@ export class Runner {
       }
     }
     this.clock = end;
-    for (const a of this.agreements) {
+    for (const a of this.model.agreements) {
       if (a.state === "cancelled") continue; // Closed already: the deposit went back to the client
       for (let i = 0; i < a.milestones.length; i++) {
         if (a.milestones[i].status === SETTLED) continue;
@@ -1113,30 +589,31 @@ export class Runner {
     }
     const { ctx } = this.env;
     const escrow = ctx.escrowAddress;
-    for (const account of this.accounts) {
+    for (const account of this.model.accounts) {
       for (const token of [ETH, ctx.tokenAddress]) {
-        if (this.balance(account, token) === 0n) continue;
+        if (this.model.balance(account, token) === 0n) continue;
         this.log.push(`  withdraw(${account}, ${token === ETH ? "ETH" : "TOKEN"})`);
         const result = await this.send(account, escrow, this.iface.encodeFunctionData("withdraw", [token, account]));
         this.expect(!("revert" in result), `withdraw of a credited balance reverted: ${"revert" in result ? result.revert : ""}`);
-        if ("events" in result) for (const ev of result.events) this.apply(ev, result.ts, account, {});
+        if ("events" in result) this.mirror(result.events, result.ts, account, {});
         await this.check();
       }
     }
     const [eth, tokens] = await Promise.all([this.provider.getBalance(escrow), ctx.token.balanceOf(escrow)]);
-    this.expect(eth === this.forceSent && tokens === 0n, `after the wind-down the escrow holds ${eth} wei and ${tokens} tokens (force-sent ${this.forceSent})`);
+    this.expect(eth === this.model.forceSent && tokens === 0n, `after the wind-down the escrow holds ${eth} wei and ${tokens} tokens (force-sent ${this.model.forceSent})`);
   }
 
+  /** Reads the chain (every agreement and milestone, every credit, the escrow's balances) and checks the model's
+   * invariants against it (`Model.check`). */
   async check(): Promise<void> {
     const { ctx } = this.env;
     const calls: string[] = [];
-    for (const a of this.agreements) {
+    for (const a of this.model.agreements) {
       calls.push(this.iface.encodeFunctionData("agreementStatus", [a.id]));
       a.milestones.forEach((_, i) => calls.push(this.iface.encodeFunctionData("milestoneInfo", [a.id, i])));
     }
-    const tokens = [ETH, ctx.tokenAddress];
-    for (const account of this.accounts) {
-      for (const token of tokens) calls.push(this.iface.encodeFunctionData("balanceOf", [account, token]));
+    for (const account of this.model.accounts) {
+      for (const token of this.model.tokens) calls.push(this.iface.encodeFunctionData("balanceOf", [account, token]));
     }
     const [raw, ethBalance, tokenBalance] = await Promise.all([
       this.provider.call({ to: ctx.escrowAddress, data: this.iface.encodeFunctionData("multicall", [calls]) }),
@@ -1145,57 +622,23 @@ export class Runner {
     ]);
     const results = this.iface.decodeFunctionResult("multicall", raw)[0] as string[];
     let k = 0;
-    const unsettled = new Map<string, bigint>(tokens.map((t) => [t.toLowerCase(), 0n]));
-    for (const a of this.agreements) {
-      const status = this.iface.decodeFunctionResult("agreementStatus", results[k++])[0] as bigint;
-      this.expect(status === derivedStatus(a), `agreementStatus(${a.id}) = ${status}, model ${derivedStatus(a)}`);
-      a.milestones.forEach((m, i) => {
-        const [st, cut, attestedAt, disputedAt] = this.iface.decodeFunctionResult(
-          "milestoneInfo",
-          results[k++],
-        ) as unknown as [bigint, bigint, bigint, bigint];
-        const where = `milestoneInfo(a${a.id}, m${i}) = (${st}, ${cut}, ${attestedAt}, ${disputedAt})`;
-        this.expect(Number(st) === m.status, `${where}: model status ${m.status}`);
-        if (m.status !== PENDING) this.expect(Number(cut) === m.cut, `${where}: model cut ${m.cut}`);
-        this.expect(
-          attestedAt === m.attestedAt && disputedAt === m.disputedAt,
-          `${where}: model times ${m.attestedAt}, ${m.disputedAt}`,
-        );
-        const key = `${a.id}/${i}`;
-        const tuple = `${st},${cut},${attestedAt},${disputedAt}`;
-        if (Number(st) === SETTLED) {
-          const first = this.settledSeen.get(key);
-          if (first === undefined) this.settledSeen.set(key, tuple);
-          else this.expect(first === tuple, `${where}: changed after settling (was ${first})`);
-        } else {
-          this.expect(!this.settledSeen.has(key), `${where}: was settled before (${this.settledSeen.get(key)})`);
-          const t = a.token.toLowerCase();
-          unsettled.set(t, (unsettled.get(t) ?? 0n) + m.amount);
-        }
-      });
-    }
-    const credited = new Map<string, bigint>(tokens.map((t) => [t.toLowerCase(), 0n]));
-    for (const account of this.accounts) {
-      for (const token of tokens) {
-        const onChain = this.iface.decodeFunctionResult("balanceOf", results[k++])[0] as bigint;
-        this.expect(
-          onChain === this.balance(account, token),
-          `balanceOf(${account}, ${token}) = ${onChain}, model ${this.balance(account, token)}`,
-        );
-        credited.set(token.toLowerCase(), (credited.get(token.toLowerCase()) ?? 0n) + onChain);
-      }
-    }
-    const eth = ETH.toLowerCase();
-    const tok = ctx.tokenAddress.toLowerCase();
-    const ethOwed = (unsettled.get(eth) ?? 0n) + (credited.get(eth) ?? 0n);
-    const tokOwed = (unsettled.get(tok) ?? 0n) + (credited.get(tok) ?? 0n);
-    this.expect(
-      ethBalance === ethOwed + this.forceSent,
-      `ETH: escrow holds ${ethBalance}, unsettled ${unsettled.get(eth)} + credited ${credited.get(eth)} + force-sent ${this.forceSent} = ${ethOwed + this.forceSent}`,
-    );
-    this.expect(
-      tokenBalance === tokOwed,
-      `token: escrow holds ${tokenBalance}, unsettled ${unsettled.get(tok)} + credited ${credited.get(tok)} = ${tokOwed}`,
-    );
+    const chain: ChainView = {
+      agreements: this.model.agreements.map((a) => ({
+        status: this.iface.decodeFunctionResult("agreementStatus", results[k++])[0] as bigint,
+        milestones: a.milestones.map(() => {
+          const [st, cut, attestedAt, disputedAt] = this.iface.decodeFunctionResult(
+            "milestoneInfo",
+            results[k++],
+          ) as unknown as [bigint, bigint, bigint, bigint];
+          return [st, cut, attestedAt, disputedAt];
+        }),
+      })),
+      credits: this.model.accounts.map(() =>
+        this.model.tokens.map(() => this.iface.decodeFunctionResult("balanceOf", results[k++])[0] as bigint),
+      ),
+      ethBalance,
+      tokenBalance,
+    };
+    this.model.check(chain);
   }
 }
