@@ -45,7 +45,7 @@ export async function runOracleTask(args: OracleArgs, hre: HardhatRuntimeEnviron
         return { ...(await commands.postCommand(hre, args, out)) };
       case "run": {
         const { runCommand } = await import("./daemon");
-        return { ...(await runCommand(hre, args, out)) };
+        return { ...(await runCommand(hre, args)) };
       }
       case "probe": {
         const { probeCommand } = await import("./prober");

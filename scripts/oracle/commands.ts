@@ -28,7 +28,7 @@ import {
   signChecked,
   signatureFileName,
   writeSignatureFile,
-  SIGNATURE_FORMAT,
+  signatureRecord,
 } from "./signing";
 import { parseTolerance } from "./tolerance";
 import { firstDifference } from "./cosign";
@@ -233,21 +233,6 @@ function checkReportTarget(loaded: LoadedReport, c: Connection, args: OracleArgs
   }
 }
 
-function signatureRecord(c: Connection, report: Report, evidence: string, digest: string, signer: string, signature: string) {
-  return {
-    format: SIGNATURE_FORMAT,
-    chainId: c.chainId.toString(),
-    escrow: c.address,
-    agreementId: report.agreementId,
-    milestone: report.milestone,
-    values: report.values,
-    evidence,
-    digest,
-    signer,
-    signature,
-  } as const;
-}
-
 export interface AttestResult {
   exitCode: number;
   reportFile?: string;
@@ -299,7 +284,7 @@ export async function attestCommand(hre: HardhatRuntimeEnvironment, args: Oracle
   const att = { agreementId: id, milestone, values: report.values, evidence };
   const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle, recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att));
   const signatureFile = path.join(path.dirname(file), signatureFileName(id, milestone, oracle));
-  writeSignatureFile(signatureFile, signatureRecord(c, report, evidence, digest, oracle, signature));
+  writeSignatureFile(signatureFile, signatureRecord(c, { agreementId: id, milestone, values: report.values, evidence }, digest, oracle, signature));
   out.info(`report: ${file}`);
   out.info(`evidence: ${evidence}`);
   out.info(`values: ${formatValues(names, report.values)}`);
@@ -420,7 +405,7 @@ export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   const att = { agreementId: id, milestone, values: r.values, evidence: loaded.evidence };
   const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle, recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att));
   const file = args.out ?? path.join(path.dirname(loaded.file), signatureFileName(id, milestone, oracle));
-  writeSignatureFile(file, signatureRecord(c, r, loaded.evidence, digest, oracle, signature));
+  writeSignatureFile(file, signatureRecord(c, att, digest, oracle, signature));
   out.info(`ours: ${formatValues(names, own.values)} (within tolerance of the report's ${formatValues(names, r.values)})`);
   out.info(`signature: ${file}`);
   return { exitCode: 0, signatureFile: file, signer: oracle, ownValues: own.values };

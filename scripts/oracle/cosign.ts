@@ -15,7 +15,7 @@ import { cutBps } from "../lib/penalty";
 import { type AgreementTerms, periodOf } from "../lib/model";
 import type { MetricName } from "./metrics";
 import { type Report, writeFileAtomic } from "./report";
-import { signatureValid } from "./signing";
+import { isValidSignatureFor } from "../lib/signer-mask";
 import { type ToleranceMap, formatDifferences, outOfTolerance } from "./tolerance";
 
 /** What this oracle would attest for one milestone: the reference a proposal is checked against. */
@@ -98,5 +98,5 @@ export async function hasProposal(folder: string, base: string, oracle: string, 
   if (p.format !== PROPOSAL_FORMAT || typeof p.digest !== "string" || typeof p.signature !== "string" || !isHexString(p.signature)) return false;
   if (typeof p.oracle !== "string" || p.oracle.toLowerCase() !== oracle.toLowerCase()) return false;
   if (p.digest.toLowerCase() !== digest.toLowerCase()) return false;
-  return signatureValid(proposalHash(digest), oracle, p.signature, provider);
+  return isValidSignatureFor(proposalHash(digest), oracle, p.signature, provider);
 }

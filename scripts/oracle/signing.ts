@@ -7,18 +7,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import {
-  Contract,
   type Provider,
   type TypedDataDomain,
   Wallet,
   getAddress,
   isAddress,
   isHexString,
-  recoverAddress,
 } from "ethers";
 import type { SLAEscrow } from "../../typechain-types";
 import { type Attestation, attestationDigest, readDomain } from "../lib/attestation";
 import { UserError } from "../lib/errors";
+import { isValidSignatureFor, recoverSigner } from "../lib/signer-mask";
 import { writeFileAtomic } from "./report";
 
 export const SIGNATURE_FORMAT = "sla-escrow/oracle-signature@1";
@@ -103,11 +102,11 @@ export async function signChecked(
     throw new Error(`digest mismatch: local ${digest}, escrow ${onChain} (EIP-712 type or domain differs)`);
   }
   beforeSign?.(digest);
-  const signature = await signDigestChecked(wallet, domain, att, digest);
+  const signature = signDigestChecked(wallet, digest);
   if (getAddress(oracle) !== wallet.address) {
     // A contract-wallet oracle: its ERC-1271 isValidSignature must accept this key's signature of the digest.
     const runner = escrow.runner?.provider ?? undefined;
-    if (!runner || !(await signatureValid(digest, oracle, signature, runner))) {
+    if (!runner || !(await isValidSignatureFor(digest, oracle, signature, runner))) {
       throw new UserError(`--oracle-address: the wallet ${getAddress(oracle)} does not accept ${wallet.address}'s signature (ERC-1271 isValidSignature)`);
     }
   }
@@ -127,9 +126,9 @@ export function oracleIdentity(wallet: Wallet, oracleAddress?: string): string {
  * (precomputed by the caller, e.g. checked against the escrow). `recover: false` skips the recovery
  * self-check (the benchmark measures both).
  */
-export async function signDigestChecked(wallet: Wallet, _domain: TypedDataDomain, _att: Attestation, digest: string, recover = true): Promise<string> {
+export function signDigestChecked(wallet: Wallet, digest: string, recover = true): string {
   const signature = wallet.signingKey.sign(digest).serialized;
-  if (recover && recoverAddress(digest, signature) !== wallet.address) {
+  if (recover && recoverSigner(digest, signature) !== wallet.address) {
     throw new Error(`signature check failed: it does not recover to ${wallet.address}`);
   }
   return signature;
@@ -151,6 +150,28 @@ export interface SignatureFile {
 
 export function signatureFileName(agreementId: string | bigint, milestone: number, signer: string): string {
   return `agreement-${agreementId}-milestone-${milestone}.${getAddress(signer)}.sig.json`;
+}
+
+/** The signature file of `signer`'s signature of an attestation on `c` (chain and escrow). */
+export function signatureRecord(
+  c: { chainId: bigint; address: string },
+  att: { agreementId: bigint | string; milestone: number; values: readonly number[]; evidence: string },
+  digest: string,
+  signer: string,
+  signature: string,
+): SignatureFile {
+  return {
+    format: SIGNATURE_FORMAT,
+    chainId: c.chainId.toString(),
+    escrow: getAddress(c.address),
+    agreementId: att.agreementId.toString(),
+    milestone: att.milestone,
+    values: [...att.values],
+    evidence: att.evidence,
+    digest,
+    signer: getAddress(signer),
+    signature,
+  };
 }
 
 export function writeSignatureFile(file: string, sig: SignatureFile): void {
@@ -194,25 +215,6 @@ export interface Collected {
   valid: { signer: string; signature: string; file: string }[];
   /** Files that were read but not used, and why. */
   rejected: { file: string; reason: string }[];
-}
-
-const ERC1271_MAGIC = "0x1626ba7e";
-
-/** Checks one signature for `signer` over `digest`: ECDSA first, then ERC-1271 (with a provider). */
-export async function signatureValid(digest: string, signer: string, signature: string, provider?: Provider): Promise<boolean> {
-  try {
-    if (recoverAddress(digest, signature) === getAddress(signer)) return true;
-  } catch {
-    // not a 65-byte ECDSA signature: maybe a contract wallet's
-  }
-  if (!provider) return false;
-  if ((await provider.getCode(signer)) === "0x") return false;
-  try {
-    const wallet = new Contract(signer, ["function isValidSignature(bytes32,bytes) view returns (bytes4)"], provider);
-    return (await wallet.isValidSignature(digest, signature)) === ERC1271_MAGIC;
-  } catch {
-    return false;
-  }
 }
 
 /** Lists `*.sig.json` files: each argument is a file or a folder. */
@@ -263,7 +265,7 @@ export async function collectSignatures(
     else if (s.values.join(",") !== expected.values.join(",")) reject(`signs values [${s.values.join(",")}], the report has [${expected.values.join(",")}]`);
     else if (!oracles.includes(getAddress(s.signer))) reject(`signer ${s.signer} is not an oracle of the agreement`);
     else if (seen.has(getAddress(s.signer))) reject(`a second signature of ${s.signer}`);
-    else if (!(await signatureValid(expected.digest, s.signer, s.signature, provider))) reject(`the signature is not ${s.signer}'s over digest ${expected.digest}`);
+    else if (!(await isValidSignatureFor(expected.digest, s.signer, s.signature, provider))) reject(`the signature is not ${s.signer}'s over digest ${expected.digest}`);
     else {
       seen.add(getAddress(s.signer));
       result.valid.push({ signer: getAddress(s.signer), signature: s.signature, file });

@@ -7,6 +7,16 @@ import os from "node:os";
 import path from "node:path";
 import type { HardhatUserConfig } from "hardhat/types";
 import base from "../../../hardhat.config";
+import { daemonHooks } from "../../../scripts/oracle/hooks";
+
+// ORACLE_TEST_CRASH=<point>: the daemon this CLI process runs is killed (SIGKILL) at that point, so that the test
+// can prove what a restart does (points: after-record, after-broadcast, after-sign-record; see scripts/oracle/hooks.ts).
+const crash = (point: string) => () => {
+  if (process.env.ORACLE_TEST_CRASH === point) process.kill(process.pid, "SIGKILL");
+};
+daemonHooks.afterRecord = crash("after-record");
+daemonHooks.afterBroadcast = crash("after-broadcast");
+daemonHooks.afterSignRecord = crash("after-sign-record");
 
 const config: HardhatUserConfig = {
   ...base,
