@@ -14,7 +14,6 @@ const SOLC_VERSION = "0.8.28";
 // The compiler's download host is unreachable on our machines: compile with the solc-js build that
 // npm installed instead, and say clearly when the two versions drift apart.
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const installed: string = require("solc/package.json").version;
   if (args.solcVersion !== installed) {
     throw new Error(

@@ -90,6 +90,7 @@ function batchSeed(property: number, b: number): number {
  * milliseconds per case of nested arrays, as long as the EVM does; this one is a few times faster. Checked against
  * ethers on the first batches and every 64th after (see {@link differential}).
  */
+// eslint-disable-next-line @typescript-eslint/no-namespace -- one object of small encoder helpers, local to this file
 namespace Abi {
   export type Words = string[];
   export const word = (x: number | bigint | boolean): string =>

@@ -16,7 +16,6 @@ interface Request {
 }
 
 async function main(): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const hre = require("hardhat") as typeof import("hardhat");
   const { TASK_TEST_RUN_MOCHA_TESTS } = await import("hardhat/builtin-tasks/task-names");
   const provider = hre.network.provider;

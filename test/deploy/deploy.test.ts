@@ -174,7 +174,7 @@ describe("deployment", function () {
           expect(await rpc<string>("eth_chainId")).to.equal("0x7a69");
           break;
         } catch (e) {
-          if (Date.now() > deadline) throw new Error(`hardhat node did not answer on ${RPC} within 60 s (${e}):\n${nodeOut}`);
+          if (Date.now() > deadline) throw new Error(`hardhat node did not answer on ${RPC} within 60 s (${e}):\n${nodeOut}`, { cause: e });
           await new Promise((r) => setTimeout(r, 250));
         }
       }

@@ -9,6 +9,7 @@
  * replays identically from a seed. Transactions are sent with eth_sendTransaction and a fixed gas limit (no gas
  * estimation): a reverting operation is mined as a failed transaction and recorded by its custom error.
  */
+import { revertData } from "../../scripts/lib/errors";
 import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Interface, LogDescription } from "ethers";
@@ -97,21 +98,11 @@ interface RawReceipt {
 
 /** The custom error (or other revert) carried by a failed eth_sendTransaction, or null if it is no revert. */
 function revertOf(iface: Interface, error: unknown): string | null {
-  const seen = new Set<unknown>();
-  const find = (e: unknown): string | undefined => {
-    if (e === null || typeof e !== "object" || seen.has(e)) return undefined;
-    seen.add(e);
-    const rec = e as Record<string, unknown>;
-    if (typeof rec.data === "string" && rec.data.startsWith("0x")) return rec.data;
-    for (const key of ["error", "info", "cause", "data"]) {
-      const found = find(rec[key]);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  const data = find(error);
+  // The escrow's revert data is found the way every driver finds it (scripts/lib/errors.ts); a revert without a
+  // selector (empty data, a panic of the node) is named by its message.
+  const data = revertData(error);
   if (data !== undefined) {
-    const parsed = data.length >= 10 ? iface.parseError(data) : null;
+    const parsed = iface.parseError(data);
     return parsed ? parsed.name : `revert(${data.slice(0, 10)})`;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -369,6 +369,5 @@ describe("oracle run (daemon, in process)", function () {
 });
 
 function ethersKeccak(b: Uint8Array): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require("ethers") as typeof import("ethers")).keccak256(b);
 }
