@@ -15,11 +15,11 @@
  *
  * Messages name the variable and never print its value (RPC URLs often carry an access token).
  */
-import fs from "node:fs";
 import path from "node:path";
 import { Wallet } from "ethers";
 import { extendEnvironment, task } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
+import { decryptKeystore, parsePrivateKey } from "./keys";
 import type { HardhatRuntimeEnvironment, HardhatUserConfig, NetworksUserConfig, TaskArguments } from "hardhat/types";
 
 /** The public testnets: the name after `--network`, the chain id, the variable with the RPC URL, the explorer. */
@@ -96,14 +96,9 @@ export function rpcUrl(env: Env, network: PublicNetworkName): string {
 }
 
 /** secp256k1's group order: a private key is in [1, N). */
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-
-/** Checks a private key's form (0x + 64 hex digits, in range); throws naming `name`, never showing the value. */
+/** Checks a private key's form (64 hex digits, 0x optional, in range); throws naming `name`, never showing the value. */
 export function checkPrivateKey(name: string, value: string): string {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new ConfigError(`${name}: expected 0x followed by 64 hex digits`);
-  const k = BigInt(value);
-  if (k === 0n || k >= SECP256K1_N) throw new ConfigError(`${name}: not a valid secp256k1 private key`);
-  return value;
+  return parsePrivateKey(name, value, (m) => new ConfigError(m));
 }
 
 /** DEPLOYER_PRIVATE_KEY when set (checked), else undefined. */
@@ -185,24 +180,7 @@ export async function resolveDeployerKey(env: Env, root: string): Promise<Deploy
   const password = env[VARS.keystorePassword];
   if (password === undefined || password === "") throw notSet(VARS.keystorePassword);
   const file = path.resolve(root, keystore);
-  let json: string;
-  try {
-    json = fs.readFileSync(file, "utf8");
-    JSON.parse(json);
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "not a JSON keystore";
-    throw new ConfigError(`${VARS.keystore}: ${reason}: ${file}`);
-  }
-  let wallet: Awaited<ReturnType<typeof Wallet.fromEncryptedJson>>;
-  try {
-    wallet = await Wallet.fromEncryptedJson(json, password);
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (/password/i.test(message)) {
-      throw new ConfigError(`${VARS.keystorePassword} does not decrypt ${VARS.keystore} (wrong password?)`);
-    }
-    throw new ConfigError(`${VARS.keystore}: not an encrypted JSON keystore: ${file}`);
-  }
+  const wallet = await decryptKeystore(file, password, { keystore: VARS.keystore, password: VARS.keystorePassword }, (m) => new ConfigError(m));
   return { source: VARS.keystore, privateKey: wallet.privateKey, address: wallet.address };
 }
 

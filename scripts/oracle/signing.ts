@@ -18,6 +18,7 @@ import type { SLAEscrow } from "../../typechain-types";
 import { type Attestation, attestationDigest, readDomain } from "../lib/attestation";
 import { UserError } from "../lib/errors";
 import { isValidSignatureFor, recoverSigner } from "../lib/signer-mask";
+import { decryptKeystore, parsePrivateKey } from "../adapters/keys";
 import { writeFileAtomic } from "./report";
 
 export const SIGNATURE_FORMAT = "sla-escrow/oracle-signature@1";
@@ -28,47 +29,27 @@ export interface KeyOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Loads the oracle's key. Messages name the variable or flag, never the secret. */
+/** Loads the oracle's key (scripts/adapters/keys.ts rules). Messages name the variable or flag, never the secret. */
 export async function loadOracleKey(opts: KeyOptions = {}): Promise<Wallet> {
   const env = opts.env ?? process.env;
   if (opts.keystore) {
-    let json: string;
-    try {
-      json = fs.readFileSync(opts.keystore, "utf8");
-    } catch {
-      throw new UserError(`--keystore: cannot read ${opts.keystore} (no such file)`);
-    }
     const password = env.ORACLE_KEYSTORE_PASSWORD;
     if (password === undefined || password === "") {
       throw new UserError("ORACLE_KEYSTORE_PASSWORD: not set (the password of the --keystore file)");
     }
-    try {
-      const w = await Wallet.fromEncryptedJson(json, password);
-      return new Wallet(w.privateKey);
-    } catch {
-      throw new UserError(`--keystore: cannot decrypt ${opts.keystore} (wrong ORACLE_KEYSTORE_PASSWORD or not a JSON keystore)`);
-    }
+    return decryptKeystore(opts.keystore, password, { keystore: "--keystore", password: "ORACLE_KEYSTORE_PASSWORD" });
   }
   const key = (env.ORACLE_PRIVATE_KEY ?? "").trim();
   if (key === "") {
     throw new UserError("ORACLE_PRIVATE_KEY: not set (put it in .env, or pass --keystore FILE with ORACLE_KEYSTORE_PASSWORD)");
   }
-  const hex = key.startsWith("0x") ? key : `0x${key}`;
-  if (!isHexString(hex, 32)) throw new UserError("ORACLE_PRIVATE_KEY: not a 32-byte hex private key");
-  try {
-    return new Wallet(hex);
-  } catch {
-    throw new UserError("ORACLE_PRIVATE_KEY: not a valid secp256k1 private key");
-  }
+  return new Wallet(parsePrivateKey("ORACLE_PRIVATE_KEY", key));
 }
 
 /** The key that sends transactions: ORACLE_RELAYER_PRIVATE_KEY when set, else the oracle's own key. */
 export function relayerKey(oracle: Wallet, env: NodeJS.ProcessEnv = process.env): Wallet {
   const key = (env.ORACLE_RELAYER_PRIVATE_KEY ?? "").trim();
-  if (key === "") return oracle;
-  const hex = key.startsWith("0x") ? key : `0x${key}`;
-  if (!isHexString(hex, 32)) throw new UserError("ORACLE_RELAYER_PRIVATE_KEY: not a 32-byte hex private key");
-  return new Wallet(hex);
+  return key === "" ? oracle : new Wallet(parsePrivateKey("ORACLE_RELAYER_PRIVATE_KEY", key));
 }
 
 /** Reads the escrow's domain and checks it belongs to the chain we are connected to. */

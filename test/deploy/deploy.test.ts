@@ -139,7 +139,7 @@ describe("deployment", function () {
       expect(networks.arbitrumSepolia).to.deep.equal({ url: "https://rpc.example/KEY", chainId: 421_614, accounts: [key] });
       expect(() => buildNetworks(garbage, "sepolia")).to.throw("SEPOLIA_RPC_URL: expected an http:// or https:// URL");
       expect(() => buildNetworks({ ...garbage, SEPOLIA_RPC_URL: "https://x" }, "sepolia")).to.throw(
-        "DEPLOYER_PRIVATE_KEY: expected 0x followed by 64 hex digits",
+        "DEPLOYER_PRIVATE_KEY: expected 64 hex digits (0x optional)",
       );
       expect(() => buildNetworks({ SEPOLIA_RPC_URL: "https://x", DEPLOYER_PRIVATE_KEY: "0x" + "0".repeat(64) }, "sepolia")).to.throw(
         "DEPLOYER_PRIVATE_KEY: not a valid secp256k1 private key",
@@ -301,7 +301,7 @@ describe("deployment", function () {
     it("names what is missing, malformed or wrong", async function () {
       const cases: [Record<string, string>, string][] = [
         [{}, "DEPLOYER_PRIVATE_KEY is not set: add it (or DEPLOYER_KEYSTORE and DEPLOYER_KEYSTORE_PASSWORD) to .env"],
-        [{ DEPLOYER_PRIVATE_KEY: "0x12" }, "DEPLOYER_PRIVATE_KEY: expected 0x followed by 64 hex digits"],
+        [{ DEPLOYER_PRIVATE_KEY: "0x12" }, "DEPLOYER_PRIVATE_KEY: expected 64 hex digits (0x optional)"],
         [
           { DEPLOYER_PRIVATE_KEY: wallet.privateKey, DEPLOYER_KEYSTORE: keystore },
           "DEPLOYER_PRIVATE_KEY and DEPLOYER_KEYSTORE are both set: keep only one of them in .env",
@@ -340,7 +340,7 @@ describe("deployment", function () {
         title: "a malformed private key",
         args: ["deploy", "--network", "baseSepolia"],
         vars: { BASE_SEPOLIA_RPC_URL: RPC_WITH_TOKEN, DEPLOYER_PRIVATE_KEY: BAD_KEY },
-        message: "DEPLOYER_PRIVATE_KEY: expected 0x followed by 64 hex digits",
+        message: "DEPLOYER_PRIVATE_KEY: expected 64 hex digits (0x optional)",
       },
       {
         title: "no deployer key at all",

@@ -280,7 +280,7 @@ describe("oracle core", function () {
     it("loads ORACLE_PRIVATE_KEY and explains a missing or malformed one without echoing it", async function () {
       expect((await loadOracleKey({ env: { ORACLE_PRIVATE_KEY: key } })).address).to.equal(new Wallet(key).address);
       await expectUserError(loadOracleKey({ env: {} }), /ORACLE_PRIVATE_KEY: not set/);
-      const err = await expectUserError(loadOracleKey({ env: { ORACLE_PRIVATE_KEY: "0x1234secret" } }), /ORACLE_PRIVATE_KEY: not a 32-byte hex private key/);
+      const err = await expectUserError(loadOracleKey({ env: { ORACLE_PRIVATE_KEY: "0x1234secret" } }), /ORACLE_PRIVATE_KEY: expected 64 hex digits \(0x optional\)/);
       expect(err).to.not.include("secret");
     });
 
@@ -290,10 +290,13 @@ describe("oracle core", function () {
       const file = path.join(tempDir(), "key.json");
       fs.writeFileSync(file, json);
       expect((await loadOracleKey({ keystore: file, env: { ORACLE_KEYSTORE_PASSWORD: "pw" } })).address).to.equal(w.address);
-      const err = await expectUserError(loadOracleKey({ keystore: file, env: { ORACLE_KEYSTORE_PASSWORD: "wrong-pw" } }), /--keystore: cannot decrypt/);
+      const err = await expectUserError(loadOracleKey({ keystore: file, env: { ORACLE_KEYSTORE_PASSWORD: "wrong-pw" } }), /ORACLE_KEYSTORE_PASSWORD does not decrypt --keystore \(wrong password\?\)/);
       expect(err).to.not.include("wrong-pw");
       await expectUserError(loadOracleKey({ keystore: file, env: {} }), /ORACLE_KEYSTORE_PASSWORD: not set/);
-      await expectUserError(loadOracleKey({ keystore: file + ".missing", env: {} }), /--keystore: cannot read/);
+      await expectUserError(loadOracleKey({ keystore: file + ".missing", env: { ORACLE_KEYSTORE_PASSWORD: "pw" } }), /--keystore: no such file: .*key\.json\.missing$/);
+      // The same rules as the deployer's key (scripts/adapters/keys.ts): 0x optional, in the curve's range.
+      expect((await loadOracleKey({ env: { ORACLE_PRIVATE_KEY: key.slice(2) } })).address).to.equal(new Wallet(key).address);
+      await expectUserError(loadOracleKey({ env: { ORACLE_PRIVATE_KEY: "0x" + "0".repeat(64) } }), /ORACLE_PRIVATE_KEY: not a valid secp256k1 private key/);
     });
   });
 });

@@ -124,7 +124,7 @@ describe("oracle tasks (in process)", function () {
     fs.writeFileSync(keystore, await ethers.encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, "s3cret", { scrypt: { N: 1024 } }));
     const base = { command: "attest", agreement: w.id.toString(), milestone: "0", samples: w.samples, metrics: METRICS, escrow: w.escrow, keystore, out: path.join(w.dir, "r.json") };
     const bad = await runOracle(base, { ORACLE_KEYSTORE_PASSWORD: "nope", ORACLE_PRIVATE_KEY: undefined });
-    expectUserError(bad, /--keystore: cannot decrypt/);
+    expectUserError(bad, /ORACLE_KEYSTORE_PASSWORD does not decrypt --keystore \(wrong password\?\)/);
     expect(bad.stderr[0]).to.not.include("nope");
     const r = await runOracle(base, { ORACLE_KEYSTORE_PASSWORD: "s3cret", ORACLE_PRIVATE_KEY: undefined });
     expect(r.result.exitCode, r.stderr.join("\n")).to.equal(0);
