@@ -1,11 +1,13 @@
 /**
  * `sla:status`: an agreement at a glance: its status, both parties' balances, and a table per milestone
  * (period, due time, status, attested values, cut, the vendor's and the client's amounts, what can happen next).
+ * With --history, then every event of the agreement in chain order (scripts/lib/history.ts).
  */
 import { tokenOnNetwork } from "../adapters/terms-file";
 import { ZeroAddress, getAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { DEFAULT_BLOCK_RANGE, type HistoryEntry, agreementHistory, describeEvent } from "../lib/history";
 import { acceptDeadline, attestWindow, milestoneActions } from "../lib/lifecycle";
 import { AGREEMENT_STATUS, AgreementStatus, type AgreementTerms, MILESTONE_STATUS, MilestoneStatus, type MilestoneState, periodOf, readMilestone } from "../lib/model";
 import { latestBlockTime } from "../lib/time";
@@ -28,6 +30,7 @@ import {
 interface StatusArgs {
   id?: string;
   escrow?: EscrowArgs["escrow"];
+  history?: boolean;
 }
 
 export interface MilestoneRow {
@@ -61,6 +64,8 @@ export interface StatusReport {
   /** While Proposed: the acceptance deadline, the first milestone's due time (the vendor accepts before it). */
   acceptBefore?: bigint;
   milestones: MilestoneRow[];
+  /** With --history: every event of the agreement, in chain order. */
+  history?: HistoryEntry[];
 }
 
 const SETTLEMENT = ["attested", "arbitrated", "arbitration timed out", "silent"];
@@ -174,7 +179,33 @@ async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: Run
     terms.milestones.reduce((s, m) => s + m.amount, 0n),
     BigInt(now),
   );
+  if (args.history === true) {
+    const toBlock = await hre.ethers.provider.getBlockNumber();
+    const ranges = Math.ceil((toBlock - from + 1) / DEFAULT_BLOCK_RANGE);
+    const history = await agreementHistory(c.escrow, id, {
+      fromBlock: from,
+      toBlock,
+      blockRange: DEFAULT_BLOCK_RANGE,
+      onProgress:
+        ranges > 1
+          ? (p) => say(`  scanning blocks ${p.fromBlock}..${p.scannedTo} of ${p.fromBlock}..${p.toBlock} (${p.events} events so far)`)
+          : undefined,
+    });
+    report.history = history;
+    printHistory(history, { token, terms });
+  }
   return report;
+}
+
+function printHistory(history: HistoryEntry[], ctx: Parameters<typeof describeEvent>[1]): void {
+  say("");
+  say("history:");
+  if (history.length === 0) say("  no events");
+  const width = Math.max(0, ...history.map((e) => String(e.blockNumber).length));
+  for (const e of history) {
+    const block = `block ${String(e.blockNumber).padStart(width)}`;
+    say(`  ${block}  ${formatTime(e.timestamp)}  ${e.transactionHash.slice(0, 10)}  ${describeEvent(e, ctx)}`);
+  }
 }
 
 function print(r: StatusReport, total: bigint, now: bigint): void {
@@ -242,4 +273,5 @@ function print(r: StatusReport, total: bigint, now: bigint): void {
 task("sla:status", "Shows an agreement: status, balances and a table of its milestones (read-only)")
   .addOptionalParam("id", "the agreement id (required)", undefined, types.string)
   .addOptionalParam("escrow", "the escrow's address (default: the SLAEscrow deployment)", undefined, types.string)
+  .addFlag("history", "also list every event of the agreement, in chain order (scanned from the deployment block)")
   .setAction(runTask(status));

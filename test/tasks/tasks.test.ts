@@ -480,5 +480,57 @@ describe("tasks: happy paths", function () {
           "longer accept; the client can cancel, and each milestone refunds itself after its grace\n",
       );
     });
+
+    it("--history lists the agreement's events in chain order after the status, with progress for long scans", async function () {
+      const ctx = await setup();
+      const { id, converted } = await active(ctx);
+      const t = converted.terms;
+      const other = await active(ctx); // its events are not in agreement 1's history
+      const attested = await (await attestAt(ctx, t, id, 0, BREACHED)).wait();
+      await time.increase(2 * 86_400);
+      const settled = await (await ctx.escrow.settle(id, 0)).wait();
+      await ctx.escrow.connect(ctx.vendor).terminate(other.id);
+
+      const plain = await runTask<StatusReport>("sla:status", { id: String(id) });
+      expect(plain.result.history).to.equal(undefined);
+      expect(plain.out).not.to.include("history:");
+
+      const r = await runTask<StatusReport>("sla:status", { id: String(id), history: true });
+      expect(r.exitCode).to.equal(undefined);
+      expect(r.err).to.equal("");
+      // The status is printed exactly as without the flag, then the history.
+      expect(r.out.startsWith(plain.out)).to.equal(true);
+      const history = r.result.history!;
+      expect(history.map((e) => e.name)).to.deep.equal([
+        "AgreementCreated",
+        "AgreementAccepted",
+        "AttestationPosted",
+        "MilestoneSettled",
+      ]);
+      expect(history.every((e) => e.args.id === id)).to.equal(true);
+      expect([history[2].blockNumber, history[2].transactionHash]).to.deep.equal([attested!.blockNumber, attested!.hash]);
+      expect([history[3].blockNumber, history[3].transactionHash]).to.deep.equal([settled!.blockNumber, settled!.hash]);
+      const w = Math.max(...history.map((e) => String(e.blockNumber).length)); // block numbers are right-aligned
+      const line = (i: number) =>
+        `  block ${String(history[i].blockNumber).padStart(w)}  ${formatTime(history[i].timestamp)}  ${history[i].transactionHash.slice(0, 10)}  `;
+      const evidence = hre.ethers.id(`report ${id}/0`);
+      expect(r.out.slice(plain.out.length)).to.equal(
+        "\nhistory:\n" +
+          `${line(0)}created by the client ${ctx.client.address} for the vendor ${ctx.vendor.address}: 3 milestones, 3000 TUSD funded\n` +
+          `${line(1)}accepted by the vendor\n` +
+          `${line(2)}milestone 0 attested: values 994000, 600; cut 40%; evidence ${evidence}; signers 0b011\n` +
+          `${line(3)}milestone 0 settled (Attested): vendor 600 TUSD, client 400 TUSD\n`,
+      );
+      expect(r.out).not.to.include("scanning blocks");
+
+      // More than one block range (5000 blocks): a progress line per range, then the same history.
+      await hre.network.provider.send("hardhat_mine", ["0x1388"]);
+      const long = await runTask<StatusReport>("sla:status", { id: String(id), history: true });
+      expect(long.result.history).to.deep.equal(history);
+      const scans = long.out.split("\n").filter((l) => l.includes("scanning blocks"));
+      expect(scans.length).to.equal(2);
+      expect(scans[1]).to.match(/^ {2}scanning blocks (\d+)\.\.(\d+) of \1\.\.\2 \(4 events so far\)$/);
+      expect(long.out.indexOf("scanning blocks")).to.be.below(long.out.indexOf("history:"));
+    });
   });
 });
