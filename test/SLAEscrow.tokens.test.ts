@@ -4,6 +4,7 @@
  * blocklisting tokens (USDC/USDT-style). These tests show
  * what the escrow does, not a defence: it counts oracle addresses, credits nominal amounts and never pushes tokens.
  */
+import { compareAddresses } from "../scripts/lib/model";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
@@ -137,7 +138,7 @@ async function twoWalletsOneOwner(): Promise<{ owner: HardhatEthersSigner; walle
       return { address, wallet, key: { address, signer: owner } };
     }),
   );
-  wallets.sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
+  wallets.sort((a, b) => compareAddresses(a.address, b.address));
   expect(await wallets[0].wallet.OWNER()).to.equal(owner.address);
   expect(await wallets[1].wallet.OWNER()).to.equal(owner.address);
   return { owner, wallets };

@@ -18,6 +18,7 @@
  * it (TierCountOutOfRange) before anything is packed, and the shape nibble stores "tiers - 1" (1..8); see the
  * last test. "No metrics at all" is expressible and is among the edge cases (both sides give 0).
  */
+import { compareAddresses } from "../scripts/lib/model";
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { AbiCoder, type ErrorFragment, Wallet } from "ethers";
@@ -613,7 +614,7 @@ describe("differential: TypeScript vs Solidity math (LibraryHarness batches)", f
     type RawVerifyCase = typeof rawArb extends fc.Arbitrary<infer T> ? T : never;
 
     function buildVerifyCase(raw: RawVerifyCase): VerifyCase {
-      const keys = [...raw.keys].sort((a, b) => (BigInt(KEYS[a].address) < BigInt(KEYS[b].address) ? -1 : 1));
+      const keys = [...raw.keys].sort((a, b) => compareAddresses(KEYS[a].address, KEYS[b].address));
       const mask = raw.inMask | (raw.outOfRange ?? 0n);
       const pop = popcount(raw.inMask); // the set bits that name oracles
       const threshold =

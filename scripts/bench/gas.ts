@@ -6,6 +6,7 @@
  *   npm run bench:gas            # measure and write the snapshot
  *   GAS_CHECK=1 npm run bench:gas  # measure and compare (CI)
  */
+import { compareAddresses } from "../lib/model";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   const escrowAddress = await escrow.getAddress();
   const tokenAddress = await token.getAddress();
   const domain = await readDomain(escrow);
-  const eoaOracles = [o1, o2, o3].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
+  const eoaOracles = [o1, o2, o3].sort((a, b) => compareAddresses(a.address, b.address));
 
   // Client and vendor already hold tokens; the client pre-approves generously where the approve path is used.
   await token.mint(client.address, 10_000_000n * UNIT);

@@ -8,6 +8,7 @@ export * from "./attestation";
 export * from "./attestation-hasher";
 export * from "./errors";
 export * from "./explain";
+export * from "./history";
 export * from "./lifecycle";
 export * from "./limits";
 export * from "./metric-kinds";

@@ -132,7 +132,14 @@ export function periodOf(terms: Pick<AgreementTerms, "startAt" | "milestones">, 
   };
 }
 
+/** The order the escrow requires for oracles: ascending as 160-bit numbers (so letter case does not matter). */
+export function compareAddresses(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** Addresses in the order the escrow requires for oracles (strictly ascending as numbers). */
 export function sortAddresses(addresses: readonly string[]): string[] {
-  return [...addresses].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+  return [...addresses].sort(compareAddresses);
 }

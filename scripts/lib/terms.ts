@@ -22,6 +22,7 @@
  *
  * Browser-safe: reading the file and resolving a token by a deployment's name are the adapters' (scripts/adapters/terms-file.ts).
  */
+import { sortAddresses } from "./model";
 import { ZeroAddress, getAddress } from "ethers";
 import { RuleError } from "./errors";
 import { MAX_DUE_AT, MAX_METRICS, MAX_MILESTONES, MAX_ORACLES, MAX_TIERS } from "./limits";
@@ -263,7 +264,7 @@ export function checkTerms(raw: unknown, env: TermsEnvironment): { terms?: Conve
       seen.set(address, i);
     });
     if (ok && oracleList.length > 0 && oracleList.length <= MAX_ORACLES) {
-      oracles = [...seen.keys()].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+      oracles = sortAddresses([...seen.keys()]);
     }
   }
 

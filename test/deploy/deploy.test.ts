@@ -9,6 +9,7 @@
  * deploy runs take `--no-compile`: both runs and the expected address then use the same artifacts even if
  * someone edits a contract meanwhile.
  */
+import { sortAddresses } from "../../scripts/lib/model";
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -241,7 +242,7 @@ describe("deployment", function () {
         expect(domain.verifyingContract).to.equal(address);
 
         const now = BigInt((await provider.getBlock("latest"))!.timestamp);
-        const oracles = [o1.address, o2.address].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+        const oracles = sortAddresses([o1.address, o2.address]);
         const amount = 10n ** 18n;
         const terms = {
           client: client.address,

@@ -4,6 +4,7 @@
  * block times. Everything EIP-712 goes through scripts/lib/attestation.ts, every cut through
  * scripts/lib/penalty.ts.
  */
+import { sortAddresses } from "../../scripts/lib/model";
 import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse, Signer, TypedDataDomain } from "ethers";
@@ -59,7 +60,7 @@ export function amountOf(terms: ISLAEscrow.TermsStruct, milestone: number): bigi
 
 /** Addresses sorted ascending (as Terms.oracles must be). */
 export function ascending(addresses: string[]): string[] {
-  return [...addresses].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+  return sortAddresses(addresses);
 }
 
 /** Each key's EIP-712 signature of `attestation` under `domain`, tagged with the oracle it signs for. */

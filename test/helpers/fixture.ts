@@ -2,6 +2,7 @@
  * The shared fixture: the hardhat-deploy scripts (escrow + test token) reused as the test fixture, the actors,
  * default terms, and helpers to create, accept and attest. Every test file starts from `setup()`.
  */
+import { compareAddresses } from "../../scripts/lib/model";
 import { deployments, ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
@@ -27,7 +28,7 @@ export const MET = [999_500, 250];
 export const BREACHED = [994_000, 600]; // availability tier 2500, latency tier 1500 -> cut 4000
 
 export function byAddress(a: { address: string }, b: { address: string }): number {
-  return BigInt(a.address) < BigInt(b.address) ? -1 : 1;
+  return compareAddresses(a.address, b.address);
 }
 
 export interface Context {

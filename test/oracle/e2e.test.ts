@@ -19,6 +19,7 @@
  *    nothing signed or posted.
  * Skipped with ORACLE_E2E=0 and under solidity-coverage.
  */
+import { sortAddresses } from "../../scripts/lib/model";
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -158,7 +159,7 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
       silentCutBps: 10_000,
       threshold,
       startAt,
-      oracles: typeof oracle === "string" ? [oracle] : [...oracle].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+      oracles: typeof oracle === "string" ? [oracle] : sortAddresses(oracle),
       metrics: TIERS,
       milestones: dues.map((dueAt) => ({ amount: 10n ** 18n, dueAt })),
     };
@@ -352,7 +353,7 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     for (const d of daemonsC) await waitFor(() => logsOf(d).some((l) => l.action === "start"), 90_000, () => `a C daemon did not start:\n${d.stderr.join("\n")}`);
     const cStart = Math.max(await latest(), now());
     const cDue = cStart + 6;
-    const cOracleList = [...cAll, cForger].map((w) => w.address).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+    const cOracleList = sortAddresses([...cAll, cForger].map((w) => w.address));
     const idC = await create(account(6), cOracleList, cStart, [cDue], 3);
     const cTarget = {
       chainId: 31337n,
