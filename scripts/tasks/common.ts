@@ -323,6 +323,14 @@ export async function readTerms(c: EscrowContext, id: bigint): Promise<Agreement
   return toTerms(id, (await c.escrow.getTerms(id)) as unknown as RawTerms);
 }
 
+/** Agreement `id`'s terms and token; the token's units become the error explanations' (`run.explain`). */
+export async function agreementOf(c: EscrowContext, id: bigint, run: RunState): Promise<{ terms: AgreementTerms; token: ResolvedToken }> {
+  const terms = await readTerms(c, id);
+  const token = await tokenOnNetwork(c.hre, terms.token);
+  run.explain = explainFor(token);
+  return { terms, token };
+}
+
 /** Prints the MilestoneSettled events among `events`. */
 export function reportSettled(events: { name: string; args: readonly unknown[] }[], token: ResolvedToken): void {
   const kinds = ["attested cut", "arbitrator's cut", "attested cut, the arbitrator stayed silent", "silent cut"];

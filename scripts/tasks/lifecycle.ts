@@ -1,5 +1,4 @@
 /** `sla:accept`, `sla:cancel`, `sla:dispute`, `sla:resolve`, `sla:terminate`: one escrow call each. */
-import { tokenOnNetwork } from "../adapters/terms-file";
 import { getAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -11,11 +10,11 @@ import {
   type RunState,
   agreementToken,
   eventsFromBlock,
+  agreementOf,
   explainFor,
   flag,
   parseId,
   parseMilestone,
-  readTerms,
   reportSettled,
   required,
   runTask,
@@ -61,9 +60,7 @@ export function acceptanceDeadline(firstDueAt: number, now: number): string[] {
 async function accept(args: IdArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<string> {
   const id = parseId(args.id);
   const c = await signerContext(hre, args);
-  const terms = await readTerms(c, id);
-  const token = await tokenOnNetwork(hre, terms.token);
-  run.explain = explainFor(token);
+  const { terms, token } = await agreementOf(c, id, run);
   // The deadline first, so that a vendor who is too late reads why before the error (AcceptanceWindowClosed).
   for (const line of acceptanceDeadline(acceptDeadline(terms), await latestBlockTime(hre.ethers.provider))) say(line);
   await simulate(c, "accept", [id]); // a rejection is explained before the terms are shown
@@ -94,8 +91,7 @@ async function dispute(args: MilestoneArgs, hre: HardhatRuntimeEnvironment, run:
   const id = parseId(args.id);
   const milestone = parseMilestone(args.milestone);
   const c = await signerContext(hre, args);
-  const terms = await readTerms(c, id);
-  run.explain = explainFor(await tokenOnNetwork(hre, terms.token));
+  const { terms } = await agreementOf(c, id, run);
   const sent = await send(c, "dispute", "dispute", [id, milestone]);
   const [, , , disputedAt] = await c.escrow.milestoneInfo(id, milestone);
   say(
@@ -135,9 +131,7 @@ export function terminationNote(otherAlreadyAsked: "client" | "vendor" | undefin
 async function terminate(args: IdArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<string> {
   const id = parseId(args.id);
   const c = await signerContext(hre, args);
-  const terms = await readTerms(c, id);
-  const token = await tokenOnNetwork(hre, terms.token);
-  run.explain = explainFor(token);
+  const { terms, token } = await agreementOf(c, id, run);
   await simulate(c, "terminate", [id]); // a rejection (not a party, not Active, asked twice) is explained first
   const me = c.signer.address;
   const other = me === terms.client ? "vendor" : "client";

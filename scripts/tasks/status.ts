@@ -3,7 +3,6 @@
  * (period, due time, status, attested values, cut, the vendor's and the client's amounts, what can happen next).
  * With --history, then every event of the agreement in chain order (scripts/lib/history.ts).
  */
-import { tokenOnNetwork } from "../adapters/terms-file";
 import { ZeroAddress, getAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -17,11 +16,10 @@ import { formatAmount, formatCut, formatDuration, formatTime, formatUnitsExact }
 import {
   type EscrowArgs,
   type RunState,
+  agreementOf,
   escrowContext,
   eventsFromBlock,
-  explainFor,
   parseId,
-  readTerms,
   runTask,
   say,
   table,
@@ -96,9 +94,7 @@ function nextStep(terms: AgreementTerms, agreement: AgreementStatus, m: number, 
 async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<StatusReport> {
   const id = parseId(args.id);
   const c = await escrowContext(hre, args);
-  const terms = await readTerms(c, id);
-  const token = await tokenOnNetwork(hre, terms.token);
-  run.explain = explainFor(token);
+  const { terms, token } = await agreementOf(c, id, run);
   const agreementStatus = AGREEMENT_STATUS[Number(await c.escrow.agreementStatus(id))];
   const now = await latestBlockTime(hre.ethers.provider);
   const from = await eventsFromBlock(c);
