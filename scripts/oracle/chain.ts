@@ -10,12 +10,6 @@ import type { AgreementTerms } from "../lib/model";
 import { formatTime } from "../lib/time";
 import { HIGHER_IS_BETTER, type MetricName } from "./metrics";
 
-export function chainIdMismatch(network: string, configured: bigint, actual: bigint): UserError {
-  return new UserError(
-    `--network ${network}: the RPC answers chain id ${actual}, but the network is configured as chain ${configured}; refusing to go on (a wrong or lying RPC)`,
-  );
-}
-
 /** Parses a `--agreement`/`--milestone` style flag: a non-negative decimal integer. */
 export function parseUintFlag(value: string | undefined, flag: string): bigint {
   if (value === undefined || value === "") throw new UserError(`${flag}: missing`);

@@ -3,8 +3,8 @@
  * with exit code 1 (no stack trace). Loaded lazily by tasks.ts, so nothing here runs at config load.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { describeFailure } from "../adapters/failures";
 import { UserError } from "../lib/errors";
-import { chainIdMismatch } from "./chain";
 import type { OracleArgs } from "./commands";
 import { type Output, consoleOutput } from "./log";
 
@@ -14,21 +14,6 @@ export interface TaskResult {
   exitCode: number;
   error?: string;
   [key: string]: unknown;
-}
-
-/** The one-line message for an error that is the user's or the environment's, else undefined. */
-export function userMessage(err: unknown, hre: HardhatRuntimeEnvironment): string | undefined {
-  if (err instanceof UserError) return err.message;
-  const e = err as { message?: string; code?: string; number?: number; cause?: { code?: string } };
-  const msg = typeof e?.message === "string" ? e.message : "";
-  const url = "url" in hre.network.config ? ` (${hre.network.config.url})` : "";
-  // HH101: Hardhat's own check of the network's configured chainId against the RPC's answer.
-  const ids = /set to use chain id (\d+), but connected to a chain with id (\d+)/.exec(msg);
-  if (ids) return chainIdMismatch(hre.network.name, BigInt(ids[1]), BigInt(ids[2])).message;
-  if (e?.number === 108 || /Cannot connect to the network|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH/.test(msg) || e?.code === "ECONNREFUSED") {
-    return `cannot reach the RPC of network "${hre.network.name}"${url}: is the node running?`;
-  }
-  return undefined;
 }
 
 export async function runOracleTask(args: OracleArgs, hre: HardhatRuntimeEnvironment, out: Output = consoleOutput): Promise<TaskResult> {
@@ -55,7 +40,7 @@ export async function runOracleTask(args: OracleArgs, hre: HardhatRuntimeEnviron
         throw new UserError(`unknown command "${args.command}" (one of: ${COMMANDS.join(", ")})`);
     }
   } catch (err) {
-    const message = userMessage(err, hre);
+    const message = await describeFailure(err, hre);
     if (message === undefined) throw err;
     const line = message.replace(/\s*\n\s*/g, " ");
     out.warn(`error: ${line}`);

@@ -22,9 +22,10 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { SLAEscrow } from "../../typechain-types";
 import { UserError } from "../lib/errors";
 import { escrowInterface, getEscrow } from "../adapters/escrow";
-import { type ExplainContext, explainRevert } from "../lib/explain";
+import { describeFailure } from "../adapters/failures";
+import type { ExplainContext } from "../lib/explain";
 import { type ResolvedToken } from "../lib/token";
-import { RuleError, TermsFileError } from "../lib/errors";
+import { RuleError } from "../lib/errors";
 import { type AgreementTerms, type RawTerms, toTerms } from "../lib/model";
 import { formatAmount, formatCut, parseAddress } from "../lib/units";
 import { resolveToken, tokenOnNetwork } from "../adapters/terms-file";
@@ -56,39 +57,6 @@ export function explainFor(token: ResolvedToken): ExplainContext {
   };
 }
 
-/** The one-line (terms files: one line per error) message for a failure the user can act on, or undefined. */
-export async function describeFailure(
-  err: unknown,
-  hre: HardhatRuntimeEnvironment,
-  run: RunState,
-): Promise<string | undefined> {
-  if (err instanceof UserError || err instanceof TermsFileError) return err.message;
-  let iface: Interface | undefined;
-  try {
-    iface = await escrowInterface(hre);
-  } catch {
-    iface = undefined; // not compiled: the revert can still be a token's or Error(string)
-  }
-  const reverted = iface === undefined ? undefined : explainRevert(err, iface, run.explain);
-  if (reverted !== undefined) return reverted;
-  const e = err as { code?: unknown; shortMessage?: unknown; message?: unknown };
-  const short = typeof e.shortMessage === "string" ? e.shortMessage : String(e.message);
-  switch (e.code) {
-    case "INSUFFICIENT_FUNDS":
-      return "the sending account cannot pay for this transaction (gas and value)";
-    case "ACTION_REJECTED":
-      return "the transaction was rejected in the wallet";
-    case "CALL_EXCEPTION":
-      return `the transaction reverted without a reason (${short})`;
-    case "NETWORK_ERROR":
-    case "SERVER_ERROR":
-    case "TIMEOUT":
-      return `network "${hre.network.name}" did not answer: ${short}`;
-    default:
-      return undefined;
-  }
-}
-
 /**
  * Wraps a task body: a failure the user can act on (bad input, a rejected call) prints `error: ...` on stderr
  * and sets the exit code to 1, without a stack trace; anything else (a bug) propagates to Hardhat.
@@ -101,7 +69,7 @@ export function runTask<A, R>(
     try {
       return await body(args, hre, run);
     } catch (err) {
-      const message = await describeFailure(err, hre, run);
+      const message = await describeFailure(err, hre, run.explain);
       if (message === undefined) throw err;
       console.error(`error: ${message}`);
       process.exitCode = 1;
