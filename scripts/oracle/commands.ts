@@ -12,7 +12,7 @@ import { getEscrow } from "../adapters/escrow";
 import { chainIdMismatch } from "../adapters/failures";
 import { cutBps } from "../lib/penalty";
 import { checkAttestWindow, checkMetricNames, checkMilestone, oracleIndexOf, parseUintFlag } from "./chain";
-import { AGREEMENT_STATUS, type AgreementTerms, MILESTONE_STATUS, readTerms, readMilestone, periodOf } from "../lib/model";
+import { AGREEMENT_STATUS, AgreementStatus, type AgreementTerms, MILESTONE_STATUS, MilestoneStatus, readTerms, readMilestone, periodOf } from "../lib/model";
 import { nextBlockTime, formatTime } from "../lib/time";
 import type { Output } from "./log";
 import { type MetricName, computeMetrics, parseMetricNames } from "./metrics";
@@ -260,14 +260,14 @@ export async function attestCommand(hre: HardhatRuntimeEnvironment, args: Oracle
   oracleIndexOf(terms, oracle);
   const status = Number(await c.escrow.agreementStatus(id));
   const state = await readMilestone(c.escrow, id, milestone);
-  if (status !== 2 && state.status === 0) {
+  if (status !== AgreementStatus.Active && state.status === MilestoneStatus.Pending) {
     throw new UserError(`--agreement: agreement ${id} is ${AGREEMENT_STATUS[status]}; attestations need it Active`);
   }
-  if (state.status === 0) checkAttestWindow(terms, milestone, await nextBlockTime(c.provider));
+  if (state.status === MilestoneStatus.Pending) checkAttestWindow(terms, milestone, await nextBlockTime(c.provider));
 
   const report = await measure(c, terms, milestone, names, source, oracle);
   const file = args.out ?? defaultReportPath(hre.network.name, id, milestone);
-  if (state.status !== 0) {
+  if (state.status !== MilestoneStatus.Pending) {
     const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
     const evidence = evidenceOf(serializeReport(report));
     if (posted && posted.evidence === evidence) {
@@ -398,7 +398,7 @@ export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   const now = await nextBlockTime(c.provider);
   if (now < period.end) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is not due until ${formatTime(period.end)}`);
   const state = await readMilestone(c.escrow, id, milestone);
-  if (state.status !== 0) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing signed`);
+  if (state.status !== MilestoneStatus.Pending) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing signed`);
   const { samples } = await source.samplesFor(period.start, period.end);
   const own = computeMetrics(samples, names, `our samples for agreement ${id} milestone ${milestone}`);
   const diff = firstDifference(r, { chainId: c.chainId, escrow: c.address, terms, milestone, names, values: own.values, tolerance });
@@ -451,7 +451,7 @@ export async function postCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
     );
   }
   const state = await readMilestone(c.escrow, id, milestone);
-  if (state.status !== 0) {
+  if (state.status !== MilestoneStatus.Pending) {
     const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
     if (posted && posted.evidence === loaded.evidence) {
       out.info(`already attested with this report in tx ${posted.txHash}: nothing to do`);

@@ -2,7 +2,7 @@
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { explainRevert } from "../lib/explain";
-import { MILESTONE_STATUS } from "../lib/model";
+import { MILESTONE_STATUS, MilestoneStatus } from "../lib/model";
 import {
   type EscrowArgs,
   type RunState,
@@ -21,8 +21,6 @@ interface SettleArgs extends EscrowArgs {
   id?: string;
   milestone?: string;
 }
-
-const SETTLED = 3n;
 
 /** Returns the indexes of the milestones it settled. */
 async function settle(args: SettleArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<bigint[]> {
@@ -44,7 +42,7 @@ async function settle(args: SettleArgs, hre: HardhatRuntimeEnvironment, run: Run
   const ready: bigint[] = [];
   for (let i = 0n; i < count; i++) {
     const [status] = await c.escrow.milestoneInfo(id, i);
-    if (status === SETTLED) {
+    if (Number(status) === MilestoneStatus.Settled) {
       say(`milestone ${i}: already settled`);
       continue;
     }
