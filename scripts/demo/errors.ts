@@ -4,8 +4,8 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { LOCALHOST_URL } from "../adapters/networks";
-import { describeFailure } from "../tasks/common";
-import { DemoCheckError } from "./run";
+import { describeFailure } from "../adapters/failures";
+import { DemoCheckError } from "./checks";
 
 /** The one-line message for an expected failure, or undefined for a bug. */
 export async function demoFailureMessage(err: unknown, hre: HardhatRuntimeEnvironment): Promise<string | undefined> {
@@ -16,6 +16,6 @@ export async function demoFailureMessage(err: unknown, hre: HardhatRuntimeEnviro
     const url = "url" in hre.network.config ? hre.network.config.url : LOCALHOST_URL;
     return `no node at ${url}: start one with npx hardhat node`;
   }
-  const described = await describeFailure(err, hre, { explain: {} });
+  const described = await describeFailure(err, hre);
   return described?.replace(/\s*\n\s*/g, " ");
 }

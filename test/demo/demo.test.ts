@@ -11,6 +11,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { keccak256 } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { Commands } from "../../scripts/demo/drive";
 import { demoFailureMessage } from "../../scripts/demo/errors";
 import { type DemoResult, runDemo } from "../../scripts/demo/run";
 import { UserError } from "../../scripts/lib/errors";
@@ -19,7 +20,9 @@ import { formatUnitsExact } from "../../scripts/lib/units";
 import { computeMetrics } from "../../scripts/oracle/metrics";
 import { loadReport } from "../../scripts/oracle/report";
 import { inPeriod } from "../../scripts/oracle/samples";
+import { readSignedRecord } from "../../scripts/oracle/sign-record";
 import { readStore } from "../../scripts/oracle/store";
+import { privateKeyOf } from "../oracle/helpers";
 
 const UNIT = 10n ** 18n;
 
@@ -29,10 +32,12 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
   let outDir: string;
   let lines: string[];
   let result: DemoResult;
+  let envBefore: (string | undefined)[];
 
   before(async function () {
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), "sla-demo-"));
     lines = [];
+    envBefore = [process.env.ORACLE_PRIVATE_KEY, process.env.ORACLE_RELAYER_PRIVATE_KEY];
     const t0 = Date.now();
     result = await runDemo(hre, { outDir, log: (line) => lines.push(line) });
     // The demo is meant to run in well under a minute.
@@ -119,6 +124,43 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
     }
   });
 
+  it("drives the real commands (sla:* tasks, the oracle program) and keeps every oracle's signing record in its own state folder", async function () {
+    const transcript = fs.readFileSync(result.commandsFile, "utf8");
+    const commands = transcript
+      .split("\n")
+      .filter((l) => l.startsWith("$ "))
+      .map((l) => /npx hardhat (sla:\S+|oracle \S+)/.exec(l)?.[1]);
+    const count = (c: string): number => commands.filter((x) => x === c).length;
+    expect(count("sla:create")).to.equal(1);
+    expect(count("sla:accept")).to.equal(1);
+    for (const c of ["oracle attest", "oracle sign", "oracle post", "oracle verify", "sla:settle"]) expect(count(c), c).to.equal(6);
+    expect(count("sla:withdraw")).to.equal(2);
+    expect(count("sla:status")).to.equal(1);
+    expect(commands).to.have.length(35);
+    // The oracles' keys travel in ORACLE_PRIVATE_KEY for the call only and are never written down.
+    for (const a of [result.relayer, ...result.oracles]) expect(transcript).to.not.include(privateKeyOf(a).slice(2));
+    expect([process.env.ORACLE_PRIVATE_KEY, process.env.ORACLE_RELAYER_PRIVATE_KEY]).to.deep.equal(envBefore);
+
+    // Each oracle has its own state folder in the demo's output, holding the one digest it signed per milestone:
+    // the posted attestation's. The oracle that did not sign a milestone has no record of it.
+    for (const dir of Object.values(result.oracleStateDirs)) expect(path.relative(result.outDir, dir).startsWith("..")).to.equal(false);
+    for (const r of result.rows) {
+      for (const oracle of result.oracles) {
+        const key = { chainId: result.chainId, escrow: result.escrow, agreementId: result.agreementId, milestone: r.milestone, oracle };
+        const record = readSignedRecord(result.oracleStateDirs[oracle], key);
+        if (r.signers.includes(oracle)) {
+          expect(record?.evidence, `milestone ${r.milestone} ${oracle}`).to.equal(r.evidence);
+          expect(record?.values).to.deep.equal(r.values);
+        } else {
+          expect(record, `milestone ${r.milestone} ${oracle}`).to.equal(undefined);
+        }
+      }
+      // The two signature files beside the report, as `oracle attest` and `oracle sign` write them.
+      const sigs = fs.readdirSync(path.dirname(r.reportFile)).filter((f) => f.startsWith(`agreement-${result.agreementId}-milestone-${r.milestone}.`) && f.endsWith(".sig.json"));
+      expect(sigs).to.have.length(2);
+    }
+  });
+
   it("the totals add up exactly to the deposit", async function () {
     const vendor = result.rows.reduce((s, r) => s + r.toVendor, 0n);
     const client = result.rows.reduce((s, r) => s + r.toClient, 0n);
@@ -161,6 +203,34 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
     // Nothing from elsewhere: no scripts, style sheets, images, fonts or frames.
     expect(html).to.not.match(/<script|<link|<img|<iframe|@import|url\(/i);
     expect(html).to.not.match(/(src|href)="https?:/i);
+  });
+
+  it("a command that fails stops the demo with the command's own error line, and leaves the exit code and keys alone", async function () {
+    const commands = new Commands(hre, path.join(outDir, "failing.log"));
+    const exitCode = process.exitCode;
+    const failure = async (run: () => Promise<unknown>): Promise<Error> => {
+      try {
+        await run();
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error("expected the command to fail");
+    };
+    const task = await failure(() => commands.task("sla:settle", { id: "999" }));
+    expect(task).to.be.instanceOf(UserError);
+    expect(task.message).to.match(/^sla:settle: .*999/);
+    const key = privateKeyOf(result.oracles[0]);
+    const oracle = await failure(() =>
+      commands.oracle({ command: "attest", agreement: "999", milestone: "0", samples: result.storeFile, metrics: result.metricNames.join(","), state: path.join(outDir, "failing-state") }, { ORACLE_PRIVATE_KEY: key }),
+    );
+    expect(oracle).to.be.instanceOf(UserError);
+    expect(oracle.message).to.match(/^oracle attest: --agreement: agreement 999 does not exist/);
+    expect(await demoFailureMessage(oracle, hre)).to.equal(oracle.message);
+    expect(process.exitCode).to.equal(exitCode);
+    expect([process.env.ORACLE_PRIVATE_KEY, process.env.ORACLE_RELAYER_PRIVATE_KEY]).to.deep.equal(envBefore);
+    const transcript = fs.readFileSync(commands.file, "utf8");
+    expect(transcript).to.include("error: ");
+    expect(transcript).to.not.include(key.slice(2));
   });
 
   it("a local node that is not running is one clear line, not a stack trace", async function () {
