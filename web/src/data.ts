@@ -1,0 +1,141 @@
+/**
+ * Chain reads for the pages, all through the core: an agreement's terms, states, token, history and the
+ * account's balance, refreshed as blocks arrive; metric names (the chain stores none) remembered per agreement.
+ */
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import type { Provider } from "ethers";
+import {
+  type AgreementStatus,
+  type AgreementTerms,
+  type HistoryArgs,
+  type HistoryEntry,
+  type MilestoneState,
+  type MilestoneStatus,
+  type ResolvedToken,
+  agreementHistory,
+  derivedStatus,
+  nextBlockTime,
+  readTerms,
+  tokenAt,
+} from "../../scripts/lib";
+import { useSession } from "./session";
+import type { SLAEscrow } from "../../typechain-types";
+
+/** The latest block number, polled every second: every chain read below is keyed on it. */
+export function useBlockNumber(): number | undefined {
+  const { provider, chainId } = useSession();
+  const { data } = useQuery({
+    queryKey: ["block", chainId, provider !== undefined],
+    queryFn: () => (provider as Provider).getBlockNumber(),
+    enabled: provider !== undefined,
+    refetchInterval: 1000,
+  });
+  return data;
+}
+
+export interface AgreementData {
+  terms: AgreementTerms;
+  status: AgreementStatus;
+  milestones: MilestoneState[];
+  token: ResolvedToken;
+  history: HistoryEntry[];
+  /** The latest attestation of each milestone. */
+  attestations: Map<number, HistoryArgs["AttestationPosted"]>;
+  /** The parties that asked to terminate. */
+  requestedBy: string[];
+  /** The earliest block.timestamp the next transaction can see. */
+  now: number;
+  /** The connected account's balance in the agreement's token. */
+  balance?: bigint;
+  /** How long the reads took, in ms (the browser test prints it). */
+  loadMs: number;
+}
+
+export async function loadAgreement(
+  escrow: SLAEscrow,
+  provider: Provider,
+  id: bigint,
+  fromBlock: number,
+  account?: string,
+): Promise<AgreementData> {
+  const started = performance.now();
+  const terms = await readTerms(escrow, id, "Agreement");
+  const iface = escrow.interface;
+  const calls = [
+    iface.encodeFunctionData("agreementStatus", [id]),
+    ...terms.milestones.map((_, i) => iface.encodeFunctionData("milestoneInfo", [id, i])),
+  ];
+  const [results, token, history, now, balance] = await Promise.all([
+    escrow.multicall.staticCall(calls),
+    tokenAt(provider, terms.token),
+    agreementHistory(escrow, id, { fromBlock }),
+    nextBlockTime(provider),
+    account === undefined ? Promise.resolve(undefined) : escrow.balanceOf(account, terms.token),
+  ]);
+  const stored = Number(iface.decodeFunctionResult("agreementStatus", results[0])[0]) as AgreementStatus;
+  const milestones = results.slice(1).map((data): MilestoneState => {
+    const [status, cutBps, attestedAt, disputedAt] = iface.decodeFunctionResult("milestoneInfo", data);
+    return {
+      status: Number(status) as MilestoneStatus,
+      cutBps: Number(cutBps),
+      attestedAt: Number(attestedAt),
+      disputedAt: Number(disputedAt),
+    };
+  });
+  const attestations = new Map<number, HistoryArgs["AttestationPosted"]>();
+  const requestedBy: string[] = [];
+  for (const e of history) {
+    if (e.name === "AttestationPosted") attestations.set(Number(e.args.milestone), e.args);
+    if (e.name === "TerminationRequested") requestedBy.push(e.args.party);
+  }
+  return {
+    terms,
+    status: derivedStatus(stored, milestones),
+    milestones,
+    token,
+    history,
+    attestations,
+    requestedBy,
+    now,
+    ...(balance === undefined ? {} : { balance }),
+    loadMs: performance.now() - started,
+  };
+}
+
+export function useAgreement(id: bigint) {
+  const { escrow, provider, deployment, account, chainId } = useSession();
+  const block = useBlockNumber();
+  return useQuery({
+    queryKey: ["agreement", chainId, deployment?.escrow, id.toString(), account, block],
+    queryFn: () => loadAgreement(escrow as SLAEscrow, provider as Provider, id, deployment?.deployBlock ?? 0, account),
+    enabled: escrow !== undefined && provider !== undefined && block !== undefined,
+    placeholderData: keepPreviousData,
+  });
+}
+
+const metricKey = (chainId: number, escrow: string, id: bigint) =>
+  `sla-escrow:metrics:${chainId}:${escrow.toLowerCase()}:${id}`;
+
+/** The metric names of an agreement, as given when it was created here or learnt from a verified report. */
+export function metricNamesOf(
+  chainId: number | undefined,
+  escrow: string | undefined,
+  id: bigint,
+): string[] | undefined {
+  if (chainId === undefined || escrow === undefined) return undefined;
+  try {
+    const raw = localStorage.getItem(metricKey(chainId, escrow, id));
+    const names: unknown = raw === null ? undefined : JSON.parse(raw);
+    return Array.isArray(names) && names.every((n) => typeof n === "string") ? names : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function rememberMetricNames(chainId: number, escrow: string, id: bigint, names: readonly string[]): void {
+  try {
+    localStorage.setItem(metricKey(chainId, escrow, id), JSON.stringify(names));
+  } catch {
+    // storage full or disabled: the page then shows the bare integers
+  }
+}

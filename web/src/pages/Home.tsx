@@ -1,0 +1,3 @@
+export function Home() {
+  return <h1>My agreements</h1>;
+}

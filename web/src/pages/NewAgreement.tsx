@@ -1,0 +1,3 @@
+export function NewAgreement() {
+  return <h1>Create an agreement</h1>;
+}
