@@ -28,8 +28,9 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
 
     /// @notice EIP-712 type of an attestation.
     /// @dev keccak256("Attestation(uint256 agreementId,uint256 milestone,uint32[] values,bytes32 evidence)")
-    bytes32 public constant ATTESTATION_TYPEHASH =
-        keccak256("Attestation(uint256 agreementId,uint256 milestone,uint32[] values,bytes32 evidence)");
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(uint256 agreementId,uint256 milestone,uint32[] values,bytes32 evidence)"
+    );
 
     uint16 private constant MAX_BPS = 10_000;
 
@@ -282,7 +283,14 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
             uint256 deadline = dueAt + a.attestGrace;
             if (block.timestamp > deadline) revert AttestationTooLate(uint64(deadline));
         }
-        uint16 cut = _attestedCut(a, id, _attestationDigest(id, milestone, values, evidence), values, signerMask, signatures);
+        uint16 cut = _attestedCut(
+            a,
+            id,
+            _attestationDigest(id, milestone, values, evidence),
+            values,
+            signerMask,
+            signatures
+        );
         // Effect
         _milestones[id][milestone] = word.attest(cut, block.timestamp);
         emit AttestationPosted(id, milestone, cut, values, evidence, signerMask);

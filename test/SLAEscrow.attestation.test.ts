@@ -49,9 +49,7 @@ async function expectAttested(
   expect(await ctx.escrow.cutFor(id, values)).to.equal(cut);
   await time.setNextBlockTimestamp(at);
   const tx = await ctx.escrow.connect(sender).postAttestation(...args);
-  await expect(tx)
-    .to.emit(ctx.escrow, "AttestationPosted")
-    .withArgs(id, milestone, cut, values, evidence, signerMask);
+  await expect(tx).to.emit(ctx.escrow, "AttestationPosted").withArgs(id, milestone, cut, values, evidence, signerMask);
   expect(await blockTimeOf(tx)).to.equal(at);
   expect(await infoOf(ctx.escrow, id, milestone)).to.deep.equal([Milestone.Attested, BigInt(cut), at, 0n]);
 }
@@ -511,9 +509,7 @@ describe("SLAEscrow: attestations", function () {
         );
         await time.setNextBlockTimestamp(due);
         await expect(
-          ctx.escrow
-            .connect(ctx.relayer)
-            .postAttestation(id, 0, values, ethers.id("another report"), mask, sigs),
+          ctx.escrow.connect(ctx.relayer).postAttestation(id, 0, values, ethers.id("another report"), mask, sigs),
         )
           .to.be.revertedWithCustomError(ctx.escrow, "InvalidSignature")
           .withArgs(1, ctx.oracles[1].address);
@@ -573,7 +569,10 @@ describe("SLAEscrow: attestations", function () {
 
     context("when a signature is malformed", function () {
       const cases: { name: string; make: (valid: string) => string }[] = [
-        { name: "the 64-byte (ERC-2098 compact) form of a valid signature", make: (s) => ethers.Signature.from(s).compactSerialized },
+        {
+          name: "the 64-byte (ERC-2098 compact) form of a valid signature",
+          make: (s) => ethers.Signature.from(s).compactSerialized,
+        },
         { name: "a valid signature truncated to 64 bytes", make: (s) => ethers.dataSlice(s, 0, 64) },
         { name: "a valid signature with one extra byte", make: (s) => ethers.concat([s, "0x00"]) },
         { name: "65 bytes of garbage", make: () => "0x" + "ab".repeat(65) },
@@ -639,7 +638,13 @@ describe("SLAEscrow: attestations", function () {
         const { terms, id } = await activeAgreement(ctx, {
           metrics: [
             { higherIsBetter: true, tiers: [{ threshold: 100, cutBps: 7000 }] },
-            { higherIsBetter: false, tiers: [{ threshold: 100, cutBps: 6000 }, { threshold: 50, cutBps: 4000 }] },
+            {
+              higherIsBetter: false,
+              tiers: [
+                { threshold: 100, cutBps: 6000 },
+                { threshold: 50, cutBps: 4000 },
+              ],
+            },
           ],
         });
         for (const values of [
@@ -696,7 +701,12 @@ describe("SLAEscrow: attestations", function () {
         expect(d.salt).to.equal(ethers.ZeroHash);
         expect(d.extensions).to.deep.equal([]);
         const domain = await readDomain(ctx.escrow);
-        expect(domain).to.deep.equal({ name: "SLAEscrow", version: "1", chainId: 31337n, verifyingContract: ctx.escrowAddress });
+        expect(domain).to.deep.equal({
+          name: "SLAEscrow",
+          version: "1",
+          chainId: 31337n,
+          verifyingContract: ctx.escrowAddress,
+        });
         expect(ctx.domain).to.deep.equal(domain);
       });
 

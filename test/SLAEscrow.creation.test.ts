@@ -559,7 +559,9 @@ describe("createAgreement", function () {
       await drainToken.mint(ctx.client.address, total);
       await drainToken.connect(ctx.client).approve(ctx.escrowAddress, total);
       const tx = ctx.escrow.connect(ctx.client).createAgreement(terms);
-      await expect(tx).to.emit(ctx.escrow, "AgreementCreated").withArgs(1n, ctx.client.address, ctx.vendor.address, anyValue);
+      await expect(tx)
+        .to.emit(ctx.escrow, "AgreementCreated")
+        .withArgs(1n, ctx.client.address, ctx.vendor.address, anyValue);
       await expect(tx).to.changeTokenBalances(drainToken, [ctx.client, ctx.escrow], [-total, total]);
     });
   });

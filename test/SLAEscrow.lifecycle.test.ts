@@ -196,9 +196,7 @@ describe("accept", function () {
       // Nobody could attest while Proposed: the first second after the grace, milestone 0 refunds itself.
       await time.setNextBlockTimestamp(graceEnd(terms, 0) + 1n);
       const tx = ctx.escrow.connect(ctx.relayer).settle(id, 0);
-      await expect(tx)
-        .to.emit(ctx.escrow, "MilestoneSettled")
-        .withArgs(id, 0n, Settlement.Silent, 10_000n, 0n, amount);
+      await expect(tx).to.emit(ctx.escrow, "MilestoneSettled").withArgs(id, 0n, Settlement.Silent, 10_000n, 0n, amount);
       await expect(tx).to.changeEtherBalances([ctx.escrow, ctx.client, ctx.vendor], [0n, 0n, 0n]);
       expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(amount);
       expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(0n);
@@ -536,29 +534,34 @@ describe("terminate", function () {
   });
 
   // Issue 11, finding 4 (documented, the interface is fixed): a request never expires and cannot be withdrawn.
-  context("when one party asked months ago and the other completes it when it suits them (a request never expires)", function () {
-    it("should take effect one second before milestone 1 is due, after milestone 0 was paid, refunding milestones 1 and 2 (mask 0b110)", async function () {
-      const ctx = await setup();
-      const { terms, id } = await active(ctx, { arbitrator: ETH });
-      await expect(ctx.escrow.connect(ctx.vendor).terminate(id))
-        .to.emit(ctx.escrow, "TerminationRequested")
-        .withArgs(id, ctx.vendor.address);
-      // Milestone 0 runs its course: attested and settled (no arbitrator: at once), paid in full.
-      await attestAt(ctx, terms, id, 0, MET);
-      await expect(ctx.escrow.settle(id, 0))
-        .to.emit(ctx.escrow, "MilestoneSettled")
-        .withArgs(id, 0n, Settlement.Attested, 0n, 1000n * UNIT, 0n);
-      // The vendor has worked all but the last second of period 1 when the client completes the termination.
-      await time.setNextBlockTimestamp(dueAt(terms, 1) - 1n);
-      const tx = ctx.escrow.connect(ctx.client).terminate(id);
-      await expect(tx).to.emit(ctx.escrow, "TerminationRequested").withArgs(id, ctx.client.address);
-      await expect(tx).to.emit(ctx.escrow, "AgreementTerminated").withArgs(id, 2000n * UNIT, 0b110n);
-      await expect(tx).to.changeEtherBalances([ctx.escrow, ctx.client, ctx.vendor], [0n, 0n, 0n]);
-      expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(2000n * UNIT);
-      expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(1000n * UNIT);
-      expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
-    });
-  });
+  context(
+    "when one party asked months ago and the other completes it when it suits them (a request never expires)",
+    function () {
+      it("should take effect one second before milestone 1 is due, after milestone 0 was paid, refunding milestones 1 and 2 (mask 0b110)", async function () {
+        const ctx = await setup();
+        const { terms, id } = await active(ctx, { arbitrator: ETH });
+        await expect(ctx.escrow.connect(ctx.vendor).terminate(id))
+          .to.emit(ctx.escrow, "TerminationRequested")
+          .withArgs(id, ctx.vendor.address);
+        // Milestone 0 runs its course: attested and settled (no arbitrator: at once), paid in full.
+        await attestAt(ctx, terms, id, 0, MET);
+        await expect(ctx.escrow.settle(id, 0))
+          .to.emit(ctx.escrow, "MilestoneSettled")
+          .withArgs(id, 0n, Settlement.Attested, 0n, 1000n * UNIT, 0n);
+        // The vendor has worked all but the last second of period 1 when the client completes the termination.
+        await time.setNextBlockTimestamp(dueAt(terms, 1) - 1n);
+        const tx = ctx.escrow.connect(ctx.client).terminate(id);
+        await expect(tx).to.emit(ctx.escrow, "TerminationRequested").withArgs(id, ctx.client.address);
+        await expect(tx)
+          .to.emit(ctx.escrow, "AgreementTerminated")
+          .withArgs(id, 2000n * UNIT, 0b110n);
+        await expect(tx).to.changeEtherBalances([ctx.escrow, ctx.client, ctx.vendor], [0n, 0n, 0n]);
+        expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(2000n * UNIT);
+        expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(1000n * UNIT);
+        expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Closed);
+      });
+    },
+  );
 
   context("when the agreement is in a token", function () {
     it("should credit the refund in the token and move no tokens", async function () {

@@ -22,16 +22,7 @@ import {
   setup,
   totalOf,
 } from "./helpers/fixture";
-import {
-  amountOf,
-  blockTimeOf,
-  dueOf,
-  eoa,
-  evidenceOf,
-  infoOf,
-  metricsOf,
-  signedBy,
-} from "./helpers/attestation";
+import { amountOf, blockTimeOf, dueOf, eoa, evidenceOf, infoOf, metricsOf, signedBy } from "./helpers/attestation";
 import { shouldRejectCallersOtherThan } from "./helpers/roles.behavior";
 
 /** Odd amounts, so that cuts do not divide them evenly. */
@@ -69,9 +60,7 @@ async function expectSettlement(
   const clientBefore = await ctx.escrow.balanceOf(client, token);
   const heldBefore = await held(ctx, token);
   const tx = await send();
-  await expect(tx)
-    .to.emit(ctx.escrow, "MilestoneSettled")
-    .withArgs(id, milestone, kind, cut, toVendor, toClient);
+  await expect(tx).to.emit(ctx.escrow, "MilestoneSettled").withArgs(id, milestone, kind, cut, toVendor, toClient);
   expect(await ctx.escrow.balanceOf(vendor, token)).to.equal(vendorBefore + toVendor);
   expect(await ctx.escrow.balanceOf(client, token)).to.equal(clientBefore + toClient);
   expect(await held(ctx, token)).to.equal(heldBefore);
@@ -369,7 +358,12 @@ describe("SLAEscrow: disputes and settlement", function () {
           );
           expect(toVendor + toClient).to.equal(ODD[0]);
           expect(toClient).to.equal((ODD[0] * BigInt(cut)) / 10_000n); // rounded down
-          expect(await infoOf(ctx.escrow, id, 0)).to.deep.equal([Milestone.Settled, BigInt(cut), attestedAt, disputedAt]);
+          expect(await infoOf(ctx.escrow, id, 0)).to.deep.equal([
+            Milestone.Settled,
+            BigInt(cut),
+            attestedAt,
+            disputedAt,
+          ]);
         });
       }
 
@@ -743,9 +737,7 @@ describe("SLAEscrow: disputes and settlement", function () {
 
           const toVendor = s0.toVendor + s1.toVendor + s2.toVendor;
           const toClient = s0.toClient + s1.toClient + s2.toClient;
-          expect(toVendor).to.equal(
-            amounts[0] + split(amounts[1], 3333).toVendor + split(amounts[2], 2500).toVendor,
-          );
+          expect(toVendor).to.equal(amounts[0] + split(amounts[1], 3333).toVendor + split(amounts[2], 2500).toVendor);
           expect(toVendor + toClient).to.equal(total);
           expect(await ctx.escrow.balanceOf(ctx.vendor.address, token)).to.equal(toVendor);
           expect(await ctx.escrow.balanceOf(ctx.client.address, token)).to.equal(toClient);
@@ -795,12 +787,7 @@ describe("SLAEscrow: disputes and settlement", function () {
           .to.emit(ctx.escrow, "MilestoneSettled")
           .withArgs(id, 0, Settlement.Attested, BREACHED_CUT, toVendor, toClient);
         await expect(tx).to.emit(ctx.escrow, "AttestationPosted").withArgs(id, 1, 0, MET, evidenceOf(id, 1), 0b110n);
-        expect(await infoOf(ctx.escrow, id, 0)).to.deep.equal([
-          Milestone.Settled,
-          BigInt(BREACHED_CUT),
-          attested0,
-          0n,
-        ]);
+        expect(await infoOf(ctx.escrow, id, 0)).to.deep.equal([Milestone.Settled, BigInt(BREACHED_CUT), attested0, 0n]);
         expect(await infoOf(ctx.escrow, id, 1)).to.deep.equal([Milestone.Attested, 0n, due1, 0n]);
         expect(await ctx.escrow.balanceOf(ctx.vendor.address, ETH)).to.equal(toVendor);
         expect(await ctx.escrow.balanceOf(ctx.client.address, ETH)).to.equal(toClient);
@@ -883,7 +870,14 @@ describe("SLAEscrow: disputes and settlement", function () {
             .connect(ctx.relayer)
             .multicall([
               ctx.escrow.interface.encodeFunctionData("settle", [id, 0]),
-              ctx.escrow.interface.encodeFunctionData("postAttestation", [id, 1, values, evidence, mask, [sigs[1], sigs[0]]]),
+              ctx.escrow.interface.encodeFunctionData("postAttestation", [
+                id,
+                1,
+                values,
+                evidence,
+                mask,
+                [sigs[1], sigs[0]],
+              ]),
             ]),
         )
           .to.be.revertedWithCustomError(ctx.escrow, "InvalidSignature")

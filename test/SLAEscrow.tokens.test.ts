@@ -437,7 +437,10 @@ describe("SLAEscrow: oracle wallets and tokens outside the escrow's control", fu
   // after funding is unsupported, like a rebasing one.
   describe("token that starts charging a fee on transfers after funding (unsupported)", function () {
     /** One agreement in a MockLateFeeToken, funded fee-free, settled BREACHED (600 / 400); then a 1% fee. */
-    async function settledThenFee(ctx: Context, onTop: boolean): Promise<{ token: MockLateFeeToken; tokenAddress: string }> {
+    async function settledThenFee(
+      ctx: Context,
+      onTop: boolean,
+    ): Promise<{ token: MockLateFeeToken; tokenAddress: string }> {
       const token = await ethers.deployContract("MockLateFeeToken");
       const tokenAddress = await token.getAddress();
       const terms = await oneMilestone(ctx, tokenAddress);
@@ -492,15 +495,11 @@ describe("SLAEscrow: oracle wallets and tokens outside the escrow's control", fu
           .to.emit(ctx.escrow, "Withdrawn")
           .withArgs(ctx.vendor.address, tokenAddress, ctx.vendor.address, TO_VENDOR);
         await expect(tx).to.changeTokenBalances(token, [ctx.escrow, ctx.vendor], [-606n * UNIT, TO_VENDOR]);
-        await expectNothingChanged(
-          ctx,
-          async () => {
-            await expect(ctx.escrow.connect(ctx.client).withdraw(tokenAddress, ctx.client.address))
-              .to.be.revertedWithCustomError(token, "ERC20InsufficientBalance")
-              .withArgs(ctx.escrowAddress, 394n * UNIT, TO_CLIENT);
-          },
-          [tokenAddress],
-        );
+        await expectNothingChanged(ctx, async () => {
+          await expect(ctx.escrow.connect(ctx.client).withdraw(tokenAddress, ctx.client.address))
+            .to.be.revertedWithCustomError(token, "ERC20InsufficientBalance")
+            .withArgs(ctx.escrowAddress, 394n * UNIT, TO_CLIENT);
+        }, [tokenAddress]);
         expect(await ctx.escrow.balanceOf(ctx.client.address, tokenAddress)).to.equal(TO_CLIENT);
       });
 
@@ -512,7 +511,9 @@ describe("SLAEscrow: oracle wallets and tokens outside the escrow's control", fu
         const terms = await oneMilestone(ctx, tokenAddress, { client: later.address });
         await token.connect(later).approve(ctx.escrowAddress, AMOUNT);
         const tx = ctx.escrow.connect(later).createAgreement(terms);
-        await expect(tx).to.emit(ctx.escrow, "AgreementCreated").withArgs(2n, later.address, ctx.vendor.address, anyValue);
+        await expect(tx)
+          .to.emit(ctx.escrow, "AgreementCreated")
+          .withArgs(2n, later.address, ctx.vendor.address, anyValue);
         await expect(tx).to.changeTokenBalances(token, [ctx.escrow, later], [AMOUNT, -(AMOUNT + 10n * UNIT)]);
       });
     });

@@ -1,6 +1,16 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { BREACHED, DAY, Milestone, Settlement, UNIT, attestAt, createActive, makeTerms, setup } from "./helpers/fixture";
+import {
+  BREACHED,
+  DAY,
+  Milestone,
+  Settlement,
+  UNIT,
+  attestAt,
+  createActive,
+  makeTerms,
+  setup,
+} from "./helpers/fixture";
 
 describe("smoke", function () {
   it("runs one milestone end to end", async function () {
@@ -10,7 +20,9 @@ describe("smoke", function () {
     await attestAt(ctx, terms, id, 0, BREACHED);
     await time.increase(2 * DAY);
     const s = await ctx.escrow.settle(id, 0);
-    await expect(s).to.emit(ctx.escrow, "MilestoneSettled").withArgs(id, 0, Settlement.Attested, 4000, 600n * UNIT, 400n * UNIT);
+    await expect(s)
+      .to.emit(ctx.escrow, "MilestoneSettled")
+      .withArgs(id, 0, Settlement.Attested, 4000, 600n * UNIT, 400n * UNIT);
     expect((await ctx.escrow.milestoneInfo(id, 0))[0]).to.equal(Milestone.Settled);
     expect((await ctx.escrow.getTerms(id)).milestones.length).to.equal(3);
   });

@@ -61,7 +61,8 @@ library PackedMilestone {
     /// @notice Pending -> Attested with `cut`, attested at `timestamp` (dueAt <= timestamp <= dueAt + 2^32 - 1).
     function attest(uint256 word, uint16 cut, uint256 timestamp) internal pure returns (uint256) {
         uint256 delay = timestamp - dueAt(word);
-        return uint168(word) | (uint256(ATTESTED) << STATE_SHIFT) | (uint256(cut) << CUT_SHIFT) | (delay << ATTEST_SHIFT);
+        return
+            uint168(word) | (uint256(ATTESTED) << STATE_SHIFT) | (uint256(cut) << CUT_SHIFT) | (delay << ATTEST_SHIFT);
     }
 
     /// @notice Attested -> Disputed at `timestamp` (attestedAt <= timestamp < attestedAt + 2^32).

@@ -120,10 +120,7 @@ contract LibraryHarness {
     /// @param cases The oracles, threshold, signer mask and signatures of each case.
     /// @return reasons Per case, in case order: empty when the check passes, else the revert data (the escrow's
     /// custom error, ABI-encoded). Reverts with {UnexpectedVerifyResult} if a case fails without revert data.
-    function verifyBatch(
-        bytes32 digest,
-        VerifyCase[] calldata cases
-    ) external view returns (bytes[] memory reasons) {
+    function verifyBatch(bytes32 digest, VerifyCase[] calldata cases) external view returns (bytes[] memory reasons) {
         reasons = new bytes[](cases.length);
         ISLAEscrow.Metric[] memory noMetrics = new ISLAEscrow.Metric[](0);
         for (uint256 k; k < cases.length; ++k) {

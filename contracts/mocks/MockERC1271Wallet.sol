@@ -24,7 +24,8 @@ contract MockERC1271Wallet is IERC1271 {
 
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(hash, signature);
-        if (!revoked && err == ECDSA.RecoverError.NoError && recovered == OWNER) return IERC1271.isValidSignature.selector;
+        if (!revoked && err == ECDSA.RecoverError.NoError && recovered == OWNER)
+            return IERC1271.isValidSignature.selector;
         return 0xffffffff;
     }
 

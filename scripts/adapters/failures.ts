@@ -23,7 +23,11 @@ export function chainIdMismatch(network: string, configured: bigint, actual: big
 }
 
 /** The one-line message (terms files: one line per error) for a failure the user can act on, or undefined. */
-export async function describeFailure(err: unknown, hre: HardhatRuntimeEnvironment, explain: ExplainContext = {}): Promise<string | undefined> {
+export async function describeFailure(
+  err: unknown,
+  hre: HardhatRuntimeEnvironment,
+  explain: ExplainContext = {},
+): Promise<string | undefined> {
   if (err instanceof UserError) return err.message;
   let iface: Interface | undefined;
   try {
@@ -38,7 +42,11 @@ export async function describeFailure(err: unknown, hre: HardhatRuntimeEnvironme
   // HH101: Hardhat's own check of the network's configured chainId against the RPC's answer.
   const ids = /set to use chain id (\d+), but connected to a chain with id (\d+)/.exec(msg);
   if (ids) return chainIdMismatch(hre.network.name, BigInt(ids[1]), BigInt(ids[2])).message;
-  if (e?.number === 108 || e?.code === "ECONNREFUSED" || /Cannot connect to the network|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH/.test(msg)) {
+  if (
+    e?.number === 108 ||
+    e?.code === "ECONNREFUSED" ||
+    /Cannot connect to the network|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH/.test(msg)
+  ) {
     return `cannot reach the RPC of network "${hre.network.name}"${localUrl(hre)}: is the node running?`;
   }
   const short = typeof e?.shortMessage === "string" ? e.shortMessage : msg;

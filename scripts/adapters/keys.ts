@@ -23,7 +23,12 @@ export function parsePrivateKey(name: string, value: string, fail: Fail = userEr
 }
 
 /** Decrypts the keystore `file` (named `names.keystore` in messages) with `password` (named `names.password`). */
-export async function decryptKeystore(file: string, password: string, names: { keystore: string; password: string }, fail: Fail = userError): Promise<Wallet> {
+export async function decryptKeystore(
+  file: string,
+  password: string,
+  names: { keystore: string; password: string },
+  fail: Fail = userError,
+): Promise<Wallet> {
   let json: string;
   try {
     json = fs.readFileSync(file, "utf8");

@@ -180,7 +180,12 @@ export async function resolveDeployerKey(env: Env, root: string): Promise<Deploy
   const password = env[VARS.keystorePassword];
   if (password === undefined || password === "") throw notSet(VARS.keystorePassword);
   const file = path.resolve(root, keystore);
-  const wallet = await decryptKeystore(file, password, { keystore: VARS.keystore, password: VARS.keystorePassword }, (m) => new ConfigError(m));
+  const wallet = await decryptKeystore(
+    file,
+    password,
+    { keystore: VARS.keystore, password: VARS.keystorePassword },
+    (m) => new ConfigError(m),
+  );
   return { source: VARS.keystore, privateKey: wallet.privateKey, address: wallet.address };
 }
 

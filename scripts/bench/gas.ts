@@ -160,7 +160,9 @@ async function main(): Promise<void> {
   const w = await create(warm);
   await escrow.connect(vendor).accept(w.id);
   await at(dueOf(warm, 0));
-  await escrow.connect(relayer).postAttestation(...(await attestArgs(warm, w.id, 0, MONTHS[2], eoaOracles.slice(0, 2))));
+  await escrow
+    .connect(relayer)
+    .postAttestation(...(await attestArgs(warm, w.id, 0, MONTHS[2], eoaOracles.slice(0, 2))));
   await at(clock + 2n * DAY);
   const firstSettle = await gasOf(escrow.connect(relayer).settle(w.id, 0));
 
@@ -176,7 +178,9 @@ async function main(): Promise<void> {
   for (let m = 0; m < 12; m++) {
     await at(dueOf(ref, m));
     attests.push(
-      await gasOf(escrow.connect(relayer).postAttestation(...(await attestArgs(ref, r.id, m, MONTHS[m], eoaOracles.slice(0, 2))))),
+      await gasOf(
+        escrow.connect(relayer).postAttestation(...(await attestArgs(ref, r.id, m, MONTHS[m], eoaOracles.slice(0, 2)))),
+      ),
     );
     await at(clock + 2n * DAY);
     settles.push(await gasOf(escrow.connect(relayer).settle(r.id, m)));
@@ -259,7 +263,9 @@ async function main(): Promise<void> {
   await at(dueOf(single, 0));
   record(
     "postAttestation, 1-of-1 EOA",
-    await gasOf(escrow.connect(relayer).postAttestation(...(await attestArgs(single, s1.id, 0, MONTHS[0], [eoaOracles[0]])))),
+    await gasOf(
+      escrow.connect(relayer).postAttestation(...(await attestArgs(single, s1.id, 0, MONTHS[0], [eoaOracles[0]]))),
+    ),
   );
   const walletAddress = await wallet.getAddress();
   const mixedOracles = [eoaOracles[0].address, eoaOracles[1].address, walletAddress].sort((a, b) =>
@@ -328,7 +334,10 @@ async function main(): Promise<void> {
   const calls: string[] = [];
   for (const { t: bt, id } of batch) {
     calls.push(
-      escrow.interface.encodeFunctionData("postAttestation", await attestArgs(bt, id, 0, MONTHS[1], eoaOracles.slice(0, 2))),
+      escrow.interface.encodeFunctionData(
+        "postAttestation",
+        await attestArgs(bt, id, 0, MONTHS[1], eoaOracles.slice(0, 2)),
+      ),
     );
     calls.push(escrow.interface.encodeFunctionData("settle", [id, 0]));
   }
@@ -375,7 +384,9 @@ function writeOrCheck(): void {
         console.error(`gas: "${f.name}" is not in the snapshot: run npm run bench:gas and commit gas/`);
         failed = true;
       } else if (f.gas > before * (1 + TOLERANCE)) {
-        console.error(`gas: "${f.name}" rose from ${before} to ${f.gas} (+${(((f.gas - before) / before) * 100).toFixed(2)}%)`);
+        console.error(
+          `gas: "${f.name}" rose from ${before} to ${f.gas} (+${(((f.gas - before) / before) * 100).toFixed(2)}%)`,
+        );
         failed = true;
       }
     }

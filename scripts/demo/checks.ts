@@ -37,7 +37,14 @@ export interface CheckInput {
 async function verifyReports(s: DemoSetup, rows: readonly LedgerRow[]): Promise<VerifyResult[]> {
   const out: VerifyResult[] = [];
   for (const r of rows) {
-    out.push(await s.commands.oracle<VerifyResult>({ command: "verify", agreement: s.id.toString(), milestone: String(r.milestone), report: r.reportFile }));
+    out.push(
+      await s.commands.oracle<VerifyResult>({
+        command: "verify",
+        agreement: s.id.toString(),
+        milestone: String(r.milestone),
+        report: r.reportFile,
+      }),
+    );
   }
   return out;
 }
@@ -73,13 +80,29 @@ export async function runChecks(s: DemoSetup, input: CheckInput): Promise<DemoCh
   const checks = rows.flatMap((r, k) => milestoneChecks(s, r, input, verified[k]));
   const check = (name: string, ok: boolean, detail: string): void => void checks.push({ name, ok, detail });
   const { withdrawn, status } = closing;
-  check("totals = deposit", totals.toVendor + totals.toClient === s.deposit, `${totals.toVendor} + ${totals.toClient} vs ${s.deposit}`);
+  check(
+    "totals = deposit",
+    totals.toVendor + totals.toClient === s.deposit,
+    `${totals.toVendor} + ${totals.toClient} vs ${s.deposit}`,
+  );
   check("agreement closed", status.status === "Closed", `status ${status.status}`);
   check("vendor withdrew its payments", withdrawn.vendor === s.credit.vendor + totals.toVendor, `${withdrawn.vendor}`);
   check("client withdrew its refunds", withdrawn.client === s.credit.client + totals.toClient, `${withdrawn.client}`);
-  check("vendor token balance", after.vendor === s.before.vendor + withdrawn.vendor, `${s.before.vendor} -> ${after.vendor}`);
+  check(
+    "vendor token balance",
+    after.vendor === s.before.vendor + withdrawn.vendor,
+    `${s.before.vendor} -> ${after.vendor}`,
+  );
   // The client was minted the deposit and paid it in: it ends with what it had plus the refunds.
-  check("client token balance", after.client === s.before.client + withdrawn.client, `${s.before.client} -> ${after.client}`);
-  check("nothing left to withdraw", status.vendorBalance === 0n && status.clientBalance === 0n, "escrow balances (sla:status)");
+  check(
+    "client token balance",
+    after.client === s.before.client + withdrawn.client,
+    `${s.before.client} -> ${after.client}`,
+  );
+  check(
+    "nothing left to withdraw",
+    status.vendorBalance === 0n && status.clientBalance === 0n,
+    "escrow balances (sla:status)",
+  );
   return checks;
 }

@@ -41,7 +41,10 @@ export interface HtmlInput {
 //////////////////////////////////////////////////////////////*/
 
 export function esc(s: string | number | bigint): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
 }
 
 const f1 = (n: number): string => (Math.round(n * 10) / 10).toString();
@@ -193,7 +196,9 @@ export function availabilityChart(input: HtmlInput): string {
       `<rect class="bar" x="${f1(x(i))}" y="${f1(top)}" width="${f1(w)}" height="${f1(y(lowest) - top)}" fill="${severityColor(cut)}">` +
         `<title>month ${r.milestone + 1}: ${esc(formatMetricValue("availability_ppm", r.availabilityPpm))} (${r.samples.ok} of ${r.samples.all} probes ok), cut ${esc(formatCut(cut))}</title></rect>`,
     );
-    parts.push(text(x(i) + w / 2, top - 5, formatMetricValue("availability_ppm", r.availabilityPpm), "value", "middle"));
+    parts.push(
+      text(x(i) + w / 2, top - 5, formatMetricValue("availability_ppm", r.availabilityPpm), "value", "middle"),
+    );
   });
   for (const t of tiersOf(input, "availability_ppm")) parts.push(thresholdLine(f, y(nines(t.threshold, cap)), t.label));
   parts.push(axes(f), monthLabels(f, input.rows), "</svg>");
@@ -212,7 +217,10 @@ function niceScale(max: number): { top: number; step: number } {
 export function latencyChart(input: HtmlInput): string {
   const f = FRAME;
   const tiers = tiersOf(input, "latency_p95_ms");
-  const worst = Math.max(...input.rows.map((r) => Math.min(r.p95Ms, input.probeTimeoutMs)), ...tiers.map((t) => t.threshold));
+  const worst = Math.max(
+    ...input.rows.map((r) => Math.min(r.p95Ms, input.probeTimeoutMs)),
+    ...tiers.map((t) => t.threshold),
+  );
   const { top, step } = niceScale(worst * 1.15);
   const y = (v: number): number => f.top + plotHeight(f) * (1 - Math.min(v, top) / top);
   const parts = [svgOpen("chart-latency", "p95 latency per month against the tiers", f)];
@@ -258,7 +266,9 @@ export function payoutChart(input: HtmlInput): string {
           `<title>month ${r.milestone + 1}: client refunded ${esc(formatUnitsExact(r.toClient, input.token.decimals))} ${esc(input.token.symbol)} (cut ${esc(formatCut(r.cutBps))})</title></rect>`,
       );
     }
-    parts.push(text(x(i) + w / 2, yc - 5, r.toClient > 0n ? `-${formatCut(r.cutBps)}` : "paid in full", "value", "middle"));
+    parts.push(
+      text(x(i) + w / 2, yc - 5, r.toClient > 0n ? `-${formatCut(r.cutBps)}` : "paid in full", "value", "middle"),
+    );
     parts.push(text(x(i) + w / 2, yv + 15, formatUnitsExact(r.toVendor, input.token.decimals), "inbar", "middle"));
   });
   const lx = f.width - f.right + 12;
@@ -314,13 +324,19 @@ export function timelineChart(input: HtmlInput): string {
     if (maxOk[b] < 0) continue;
     points.push(`${f1(x(start + b * bucket + bucket / 2))},${f1(y(maxOk[b]))}`);
   }
-  parts.push(`<polyline class="latency" fill="none" stroke="${COLORS.vendor}" stroke-width="1.2" points="${points.join(" ")}" />`);
+  parts.push(
+    `<polyline class="latency" fill="none" stroke="${COLORS.vendor}" stroke-width="1.2" points="${points.join(" ")}" />`,
+  );
   for (const t of tiersOf(input, "latency_p95_ms")) {
-    parts.push(`<line x1="${f.left}" x2="${f.width - f.right}" y1="${f1(y(t.threshold))}" y2="${f1(y(t.threshold))}" stroke="${COLORS.threshold}" stroke-dasharray="2 4" opacity="0.6" />`);
+    parts.push(
+      `<line x1="${f.left}" x2="${f.width - f.right}" y1="${f1(y(t.threshold))}" y2="${f1(y(t.threshold))}" stroke="${COLORS.threshold}" stroke-dasharray="2 4" opacity="0.6" />`,
+    );
   }
   input.rows.forEach((r) => {
     const xe = x(r.period.end);
-    parts.push(`<line x1="${f1(xe)}" x2="${f1(xe)}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="${COLORS.axis}" stroke-dasharray="3 3" />`);
+    parts.push(
+      `<line x1="${f1(xe)}" x2="${f1(xe)}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="${COLORS.axis}" stroke-dasharray="3 3" />`,
+    );
     const xm = (x(r.period.start) + xe) / 2;
     parts.push(text(xm, f.height - f.bottom + 16, `month ${r.milestone + 1}`, "tick", "middle"));
     parts.push(text(xe, f.height - f.bottom + 30, `due ${day(r.period.end)}`, "tick dim", "end"));
@@ -328,13 +344,17 @@ export function timelineChart(input: HtmlInput): string {
   // Legend, above the plot.
   const ly = 16;
   let lx = f.left;
-  parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS.vendor}" stroke-width="2" />`);
+  parts.push(
+    `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS.vendor}" stroke-width="2" />`,
+  );
   parts.push(text(lx + 24, ly, "slowest ok probe per 6 hours (ms)"));
   lx += 236;
   parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${COLORS.severe}" opacity="0.85" />`);
   parts.push(text(lx + 18, ly, "share of probes failed per 6 hours (full height: all)"));
   lx += 318;
-  parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS.threshold}" stroke-dasharray="2 4" />`);
+  parts.push(
+    `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS.threshold}" stroke-dasharray="2 4" />`,
+  );
   parts.push(text(lx + 24, ly, "p95 tiers"));
   parts.push(axes(f), "</svg>");
   return parts.join("");
@@ -404,7 +424,8 @@ export function renderHtml(input: HtmlInput): string {
     .map((name, i) =>
       input.metrics[i].tiers
         .map(
-          (tier, k) => `<tr><td>${k === 0 ? `<code>${esc(name)}</code>` : ""}</td><td>${input.metrics[i].higherIsBetter ? "below" : "above"} ${esc(formatMetricValue(name, Number(tier.threshold)))}</td><td class="num">${esc(formatCut(Number(tier.cutBps)))}</td></tr>`,
+          (tier, k) =>
+            `<tr><td>${k === 0 ? `<code>${esc(name)}</code>` : ""}</td><td>${input.metrics[i].higherIsBetter ? "below" : "above"} ${esc(formatMetricValue(name, Number(tier.threshold)))}</td><td class="num">${esc(formatCut(Number(tier.cutBps)))}</td></tr>`,
         )
         .join(""),
     )

@@ -78,10 +78,14 @@ export async function playMonths(s: DemoSetup, o: ProbeOptions): Promise<Months>
   let probes = 0;
   try {
     const warm = await warmUp(service.url, o.realMsPerProbe, o.timeoutMs);
-    s.log(`  warmed the prober up with ${warm.probes} unrecorded probes (slowest answer of the last round ${warm.slowestMs} ms)`);
+    s.log(
+      `  warmed the prober up with ${warm.probes} unrecorded probes (slowest answer of the last round ${warm.slowestMs} ms)`,
+    );
     s.log("");
     for (let i = 0; i < periods.length; i++) {
-      s.log(`month ${i + 1} (milestone ${i}) ${formatTime(periods[i].start)} .. ${formatTime(periods[i].end)}: ${DEMO_TIMELINE[i].summary}`);
+      s.log(
+        `month ${i + 1} (milestone ${i}) ${formatTime(periods[i].start)} .. ${formatTime(periods[i].end)}: ${DEMO_TIMELINE[i].summary}`,
+      );
       probes += await probeMonth(s, o, service.url, store, i);
       outcomes.push(await attestMonth(s, storeFile, i));
     }
@@ -101,8 +105,12 @@ export async function playMonths(s: DemoSetup, o: ProbeOptions): Promise<Months>
 async function probeMonth(s: DemoSetup, o: ProbeOptions, url: string, store: ProbeStore, i: number): Promise<number> {
   const period = periodOf(s.terms, i);
   const probed = await probePeriod({ url, start: period.start, end: period.end, ...o, store });
-  const errors = Object.entries(probed.errors).map(([e, n]) => `${n} x ${e}`).join(", ");
-  s.log(`  probed ${probed.probes} times in ${(probed.realMs / 1000).toFixed(1)} s: ${probed.ok} ok, ${probed.failed} failed${errors ? ` (${errors})` : ""}`);
+  const errors = Object.entries(probed.errors)
+    .map(([e, n]) => `${n} x ${e}`)
+    .join(", ");
+  s.log(
+    `  probed ${probed.probes} times in ${(probed.realMs / 1000).toFixed(1)} s: ${probed.ok} ok, ${probed.failed} failed${errors ? ` (${errors})` : ""}`,
+  );
   return probed.probes;
 }
 
@@ -140,7 +148,14 @@ async function attestMonth(s: DemoSetup, storeFile: string, i: number): Promise<
 async function propose(s: DemoSetup, storeFile: string, i: number, proposer: DemoOracle): Promise<AttestResult> {
   const reportFile = path.join(s.outDir, "reports", `agreement-${s.id}-milestone-${i}.json`);
   const attest = await s.commands.oracle<AttestResult>(
-    { command: "attest", agreement: s.id.toString(), milestone: String(i), ...measuring(storeFile), out: reportFile, state: proposer.stateDir },
+    {
+      command: "attest",
+      agreement: s.id.toString(),
+      milestone: String(i),
+      ...measuring(storeFile),
+      out: reportFile,
+      state: proposer.stateDir,
+    },
     oracleEnv(proposer),
   );
   const [availabilityPpm, p95Ms] = attest.values ?? [];
@@ -153,17 +168,29 @@ async function propose(s: DemoSetup, storeFile: string, i: number, proposer: Dem
 }
 
 /** `oracle sign`: the co-signer recomputes the values from its samples and signs the same report. */
-async function coSign(s: DemoSetup, storeFile: string, attest: AttestResult, cosigner: DemoOracle): Promise<SignResult> {
+async function coSign(
+  s: DemoSetup,
+  storeFile: string,
+  attest: AttestResult,
+  cosigner: DemoOracle,
+): Promise<SignResult> {
   const sign = await s.commands.oracle<SignResult>(
     { command: "sign", report: attest.reportFile, ...measuring(storeFile), state: cosigner.stateDir },
     oracleEnv(cosigner),
   );
-  s.log(`  oracle sign (oracle ${cosigner.index}, ${short(cosigner.address)}): its own values from the store agree; co-signed`);
+  s.log(
+    `  oracle sign (oracle ${cosigner.index}, ${short(cosigner.address)}): its own values from the store agree; co-signed`,
+  );
   return sign;
 }
 
 /** `oracle post` from the relayer's key: both signature files, posted. */
-async function relay(s: DemoSetup, attest: AttestResult, sign: SignResult, pair: readonly [DemoOracle, DemoOracle]): Promise<PostResult> {
+async function relay(
+  s: DemoSetup,
+  attest: AttestResult,
+  sign: SignResult,
+  pair: readonly [DemoOracle, DemoOracle],
+): Promise<PostResult> {
   const post = await s.commands.oracle<PostResult>(
     { command: "post", report: attest.reportFile, signatures: [attest.signatureFile, sign.signatureFile].join(",") },
     oracleEnv(pair[0], s.relayerKey),
@@ -177,7 +204,10 @@ async function relay(s: DemoSetup, attest: AttestResult, sign: SignResult, pair:
 
 /** `sla:settle --id` from the relayer: every milestone settleable now. */
 async function settleDue(s: DemoSetup): Promise<bigint[]> {
-  const settled = await s.commands.task<bigint[]>("sla:settle", { id: s.id.toString(), from: String(ACCOUNTS.relayer) });
+  const settled = await s.commands.task<bigint[]>("sla:settle", {
+    id: s.id.toString(),
+    from: String(ACCOUNTS.relayer),
+  });
   s.log(`  sla:settle (relayer): settled milestone${settled.length === 1 ? "" : "s"} ${settled.join(", ") || "none"}`);
   return settled;
 }
@@ -196,9 +226,12 @@ export async function closeAgreement(s: DemoSetup): Promise<Closing> {
   s.log("");
   s.log(`chain time ${formatTime(at)}: the dispute window of milestone ${last} closed`);
   await settleDue(s);
-  const withdraw = (from: number): Promise<bigint> => s.commands.task<bigint>("sla:withdraw", { token: s.tokenInfo.address, from: String(from) });
+  const withdraw = (from: number): Promise<bigint> =>
+    s.commands.task<bigint>("sla:withdraw", { token: s.tokenInfo.address, from: String(from) });
   const withdrawn = { vendor: await withdraw(ACCOUNTS.vendor), client: await withdraw(ACCOUNTS.client) };
-  s.log(`sla:withdraw: vendor ${formatAmount(withdrawn.vendor, s.tokenInfo)}, client ${formatAmount(withdrawn.client, s.tokenInfo)}`);
+  s.log(
+    `sla:withdraw: vendor ${formatAmount(withdrawn.vendor, s.tokenInfo)}, client ${formatAmount(withdrawn.client, s.tokenInfo)}`,
+  );
   const status = await s.commands.task<StatusReport>("sla:status", { id: s.id.toString() });
   s.log(`sla:status: agreement ${s.id} is ${status.status}`);
   return { withdrawn, status };

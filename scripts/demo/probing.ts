@@ -48,7 +48,8 @@ export interface VirtualProbeResult {
 
 /** The virtual times of the probe slots of [start, end): start, start + step, ... (< end). */
 export function probeSlots(start: number, end: number, stepSeconds: number): number[] {
-  if (!(stepSeconds > 0) || !Number.isInteger(stepSeconds)) throw new Error(`probe step must be a positive whole number of seconds, got ${stepSeconds}`);
+  if (!(stepSeconds > 0) || !Number.isInteger(stepSeconds))
+    throw new Error(`probe step must be a positive whole number of seconds, got ${stepSeconds}`);
   const out: number[] = [];
   for (let t = start; t < end; t += stepSeconds) out.push(t);
   return out;
@@ -61,7 +62,11 @@ export async function probePeriod(o: VirtualProbeOptions): Promise<VirtualProbeR
   const t0 = Date.now();
   await paced(slots.length, o.realMsPerProbe, o.maxInFlight ?? 64, async (k) => {
     const vt = slots[k];
-    const measured = await probeOnce({ url: `${o.url}?vt=${vt}`, timeoutMs: o.timeoutMs, expectStatus: o.expectStatus ?? 200 });
+    const measured = await probeOnce({
+      url: `${o.url}?vt=${vt}`,
+      timeoutMs: o.timeoutMs,
+      expectStatus: o.expectStatus ?? 200,
+    });
     const stored: StoredProbe = { ...measured, timestamp: vt };
     o.store.append(stored);
     result.probes++;
@@ -82,7 +87,12 @@ export async function probePeriod(o: VirtualProbeOptions): Promise<VirtualProbeR
  * `maxRounds` rounds. A cold process (JIT, new connections) otherwise answers its first few hundred probes
  * hundreds of milliseconds late, which would show up as a slow first month. Nothing is stored.
  */
-export async function warmUp(url: string, realMsPerProbe: number, timeoutMs: number, maxRounds = 8): Promise<{ probes: number; rounds: number; slowestMs: number }> {
+export async function warmUp(
+  url: string,
+  realMsPerProbe: number,
+  timeoutMs: number,
+  maxRounds = 8,
+): Promise<{ probes: number; rounds: number; slowestMs: number }> {
   let probes = 0;
   let slowestMs = 0;
   let round = 0;
@@ -104,7 +114,12 @@ export async function warmUp(url: string, realMsPerProbe: number, timeoutMs: num
  * to finish (at most `maxInFlight` at once). After a stall the schedule resumes at its pace rather than firing
  * every missed start at once (a burst would measure the probing process, not the service).
  */
-async function paced(count: number, intervalMs: number, maxInFlight: number, run: (k: number) => Promise<void>): Promise<void> {
+async function paced(
+  count: number,
+  intervalMs: number,
+  maxInFlight: number,
+  run: (k: number) => Promise<void>,
+): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   let t0 = Date.now();
   for (let k = 0; k < count; k++) {

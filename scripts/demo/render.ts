@@ -36,7 +36,9 @@ export function printLedger(s: DemoSetup, r: Rendered): void {
     `  deposit ${formatAmount(deposit, tokenInfo)} = vendor ${formatAmount(r.totals.toVendor, tokenInfo)} + client ${formatAmount(r.totals.toClient, tokenInfo)}` +
       `${r.totals.toVendor + r.totals.toClient === deposit ? "" : "  <-- DOES NOT ADD UP"}`,
   );
-  s.log(`  checks: ${r.checks.length - failed} of ${r.checks.length} passed (cuts on chain = ledger = penalty rule, totals = deposit, balances exact)`);
+  s.log(
+    `  checks: ${r.checks.length - failed} of ${r.checks.length} passed (cuts on chain = ledger = penalty rule, totals = deposit, balances exact)`,
+  );
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {
@@ -46,12 +48,28 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 export function writeLedgerJson(s: DemoSetup, r: Rendered, withdrawn: Closing["withdrawn"]): string {
   const file = path.join(s.outDir, "ledger.json");
   const { rows, totals, checks } = r;
-  const data = { network: s.hre.network.name, chainId: s.chainId, escrow: s.escrowAddress, token: s.tokenInfo, agreementId: s.id, rows, totals, withdrawn, checks };
+  const data = {
+    network: s.hre.network.name,
+    chainId: s.chainId,
+    escrow: s.escrowAddress,
+    token: s.tokenInfo,
+    agreementId: s.id,
+    rows,
+    totals,
+    withdrawn,
+    checks,
+  };
   fs.writeFileSync(file, JSON.stringify(data, jsonReplacer, 2) + "\n");
   return file;
 }
 
-export function writeHtmlReport(s: DemoSetup, r: Rendered, months: Months, probing: ProbeOptions, seconds: number): string {
+export function writeHtmlReport(
+  s: DemoSetup,
+  r: Rendered,
+  months: Months,
+  probing: ProbeOptions,
+  seconds: number,
+): string {
   const file = path.join(s.outDir, "report.html");
   const html = renderHtml({
     generatedAt: Math.floor(Date.now() / 1000),

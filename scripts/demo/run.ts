@@ -102,10 +102,19 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
   const probing = probeOptions(options);
   await preflight(hre);
 
-  const s = await setUp(hre, { outDir, log, amount: options.amount ?? "1000", months: DEMO_TIMELINE.length, periodDays: PERIOD_DAYS });
+  const s = await setUp(hre, {
+    outDir,
+    log,
+    amount: options.amount ?? "1000",
+    months: DEMO_TIMELINE.length,
+    periodDays: PERIOD_DAYS,
+  });
   const months = await playMonths(s, probing);
   const closing = await closeAgreement(s);
-  const after = { vendor: await s.token.balanceOf(s.vendor.address), client: await s.token.balanceOf(s.client.address) };
+  const after = {
+    vendor: await s.token.balanceOf(s.vendor.address),
+    client: await s.token.balanceOf(s.client.address),
+  };
 
   const rows = await ledgerRows(s, months, closing.status);
   const totals = totalsOf(rows, s.deposit);

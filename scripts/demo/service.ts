@@ -45,7 +45,9 @@ export async function startVendorService(behaviour: (virtualTime: number) => Beh
     // A request without a virtual time (e.g. the prober's warm-up, or curl) gets a normal answer.
     const vtText = url.searchParams.get("vt");
     const b: Behaviour =
-      vtText !== null && /^[0-9]+$/.test(vtText) ? behaviour(Number(vtText)) : { kind: "ok", delayMs: normalDelayMs(Date.now()) };
+      vtText !== null && /^[0-9]+$/.test(vtText)
+        ? behaviour(Number(vtText))
+        : { kind: "ok", delayMs: normalDelayMs(Date.now()) };
     switch (b.kind) {
       case "503":
         stats.unavailable++;

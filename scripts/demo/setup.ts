@@ -105,8 +105,10 @@ async function deploy(hre: HardhatRuntimeEnvironment): Promise<void> {
 /** Removes what an earlier run left in the output folder (only the demo's own files). */
 function prepareOutDir(outDir: string): void {
   fs.mkdirSync(outDir, { recursive: true });
-  for (const sub of ["reports", "signatures", "oracle-state"]) fs.rmSync(path.join(outDir, sub), { recursive: true, force: true });
-  for (const file of ["probes.jsonl", "report.html", "ledger.json", "terms.json", "commands.log"]) fs.rmSync(path.join(outDir, file), { force: true });
+  for (const sub of ["reports", "signatures", "oracle-state"])
+    fs.rmSync(path.join(outDir, sub), { recursive: true, force: true });
+  for (const file of ["probes.jsonl", "report.html", "ledger.json", "terms.json", "commands.log"])
+    fs.rmSync(path.join(outDir, file), { force: true });
 }
 
 /**
@@ -118,7 +120,11 @@ function accountKey(hre: HardhatRuntimeEnvironment, index: number, expected: str
   const accounts = hre.config.networks.hardhat.accounts;
   const key = Array.isArray(accounts)
     ? accounts[index]?.privateKey
-    : HDNodeWallet.fromPhrase(accounts.mnemonic, accounts.passphrase, `${accounts.path}/${accounts.initialIndex + index}`).privateKey;
+    : HDNodeWallet.fromPhrase(
+        accounts.mnemonic,
+        accounts.passphrase,
+        `${accounts.path}/${accounts.initialIndex + index}`,
+      ).privateKey;
   if (key === undefined || new Wallet(key).address !== expected) {
     throw new UserError(
       `the demo runs the oracle program with the keys of accounts ${[ACCOUNTS.relayer, ...ACCOUNTS.oracles].join(", ")}, but account ${index} of network ` +
@@ -134,7 +140,10 @@ async function parties(hre: HardhatRuntimeEnvironment, outDir: string) {
   if (signers.length < need) {
     throw new UserError(`the demo needs ${need} accounts on network "${hre.network.name}", it has ${signers.length}`);
   }
-  const keyed = ACCOUNTS.oracles.map((i) => ({ address: signers[i].address, key: accountKey(hre, i, signers[i].address) }));
+  const keyed = ACCOUNTS.oracles.map((i) => ({
+    address: signers[i].address,
+    key: accountKey(hre, i, signers[i].address),
+  }));
   const oracles: DemoOracle[] = sortAddresses(keyed.map((o) => o.address)).map((address, index) => ({
     index,
     address,
@@ -160,7 +169,12 @@ async function contracts(hre: HardhatRuntimeEnvironment) {
   const tokenDeployment = await hre.deployments.getOrNull("TestToken");
   if (!tokenDeployment) throw new UserError(`no TestToken deployment on network "${hre.network.name}"`);
   const token: MockERC20Permit = await hre.ethers.getContractAt("MockERC20Permit", tokenDeployment.address);
-  return { escrow, escrowAddress: await escrow.getAddress(), token, tokenInfo: await tokenOnNetwork(hre, tokenDeployment.address) };
+  return {
+    escrow,
+    escrowAddress: await escrow.getAddress(),
+    token,
+    tokenInfo: await tokenOnNetwork(hre, tokenDeployment.address),
+  };
 }
 
 type Parties = Awaited<ReturnType<typeof parties>>;
@@ -186,8 +200,15 @@ async function openAgreement(
   );
   await (await c.token.connect(p.deployer).mint(p.client.address, deposit)).wait();
   log(`  minted ${formatAmount(deposit, c.tokenInfo)} to the client ${p.client.address}`);
-  const id = await commands.task<bigint>("sla:create", { terms: termsFile, permit: true, yes: true, from: String(ACCOUNTS.client) });
-  log(`  sla:create --permit: agreement ${id} created and funded with a permit signature (${formatAmount(deposit, c.tokenInfo)} in escrow)`);
+  const id = await commands.task<bigint>("sla:create", {
+    terms: termsFile,
+    permit: true,
+    yes: true,
+    from: String(ACCOUNTS.client),
+  });
+  log(
+    `  sla:create --permit: agreement ${id} created and funded with a permit signature (${formatAmount(deposit, c.tokenInfo)} in escrow)`,
+  );
   await commands.task<string>("sla:accept", { id: id.toString(), from: String(ACCOUNTS.vendor) });
   log(`  sla:accept: the vendor ${p.vendor.address} accepted`);
   return { id, deposit };
@@ -210,7 +231,10 @@ export async function setUp(hre: HardhatRuntimeEnvironment, o: SetupOptions): Pr
 
   const start = await nextMidnight(hre);
   const termsFile = writeTermsFile(outDir, o, p, c.tokenInfo, start);
-  const balances = async (of: (address: string) => Promise<bigint>) => ({ vendor: await of(p.vendor.address), client: await of(p.client.address) });
+  const balances = async (of: (address: string) => Promise<bigint>) => ({
+    vendor: await of(p.vendor.address),
+    client: await of(p.client.address),
+  });
   const before = await balances((a) => c.token.balanceOf(a));
   const credit = await balances((a) => c.escrow.balanceOf(a, c.tokenInfo.address));
   const { id, deposit } = await openAgreement({ hre, log, rel, commands }, c, p, termsFile, { ...o, start });
@@ -228,7 +252,12 @@ async function nextMidnight(hre: HardhatRuntimeEnvironment): Promise<number> {
 function writeTermsFile(
   outDir: string,
   o: SetupOptions,
-  p: { client: { address: string }; vendor: { address: string }; arbitrator: { address: string }; oracles: DemoOracle[] },
+  p: {
+    client: { address: string };
+    vendor: { address: string };
+    arbitrator: { address: string };
+    oracles: DemoOracle[];
+  },
   tokenInfo: ResolvedToken,
   start: number,
 ): string {

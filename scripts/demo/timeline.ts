@@ -31,10 +31,7 @@ export interface MonthScript {
 
 /** What the service does with one request. */
 export type Behaviour =
-  | { kind: "ok"; delayMs: number; incident?: "slow" }
-  | { kind: "503" }
-  | { kind: "hang" }
-  | { kind: "drop" };
+  { kind: "ok"; delayMs: number; incident?: "slow" } | { kind: "503" } | { kind: "hang" } | { kind: "drop" };
 
 const HOUR = 60;
 const DAY = 24 * HOUR;

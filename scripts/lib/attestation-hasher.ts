@@ -9,5 +9,6 @@ import { ATTESTATION_TYPES, type Attestation } from "./attestation";
 export function attestationHasher(domain: TypedDataDomain): (attestation: Attestation) => string {
   const encoder = TypedDataEncoder.from(ATTESTATION_TYPES);
   const separator = TypedDataEncoder.hashDomain(domain);
-  return (attestation) => keccak256(concat(["0x1901", separator, encoder.hash(attestation as unknown as Record<string, unknown>)]));
+  return (attestation) =>
+    keccak256(concat(["0x1901", separator, encoder.hash(attestation as unknown as Record<string, unknown>)]));
 }

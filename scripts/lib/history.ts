@@ -11,7 +11,15 @@
  *
  * Runtime imports only from ethers; the escrow's TypeChain type with `import type` only.
  */
-import { type EventFragment, type Log, type ParamType, type Provider, type Result, toBeHex, zeroPadValue } from "ethers";
+import {
+  type EventFragment,
+  type Log,
+  type ParamType,
+  type Provider,
+  type Result,
+  toBeHex,
+  zeroPadValue,
+} from "ethers";
 import type { SLAEscrow } from "../../typechain-types";
 import type { RawTerms } from "./model";
 import { SETTLEMENT_KIND } from "./model";
@@ -35,7 +43,12 @@ export const DEFAULT_BLOCK_RANGE = 5000;
 
 /** Each event's named arguments, decoded (amounts, cuts, masks, durations as bigints; addresses checksummed). */
 export interface HistoryArgs {
-  AgreementCreated: { id: bigint; client: string; vendor: string; terms: RawTerms & { token: string; silentCutBps: bigint } };
+  AgreementCreated: {
+    id: bigint;
+    client: string;
+    vendor: string;
+    terms: RawTerms & { token: string; silentCutBps: bigint };
+  };
   AgreementAccepted: { id: bigint };
   AgreementCancelled: { id: bigint; refund: bigint };
   TerminationRequested: { id: bigint; party: string };
@@ -154,7 +167,8 @@ export async function agreementHistory(escrow: SLAEscrow, id: bigint, opts: Hist
         .filter((log) => !log.removed && fragments.has(log.topics[0]))
         .map(async (log): Promise<HistoryEntry> => {
           const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
-          if (parsed === null) throw new Error(`agreementHistory: cannot decode log ${log.index} of ${log.transactionHash}`);
+          if (parsed === null)
+            throw new Error(`agreementHistory: cannot decode log ${log.index} of ${log.transactionHash}`);
           const args: Record<string, unknown> = {};
           parsed.fragment.inputs.forEach((input, i) => {
             args[input.name] = plain(parsed.args[i], input);

@@ -11,7 +11,10 @@ import { AgreementStatus, type AgreementTerms, MilestoneStatus, type MilestoneSt
 export type Role = "client" | "vendor" | "arbitrator" | "oracle" | "anyone";
 
 /** The roles `account` holds in an agreement (an account may hold several: a vendor may also be an oracle). */
-export function rolesOf(terms: Pick<AgreementTerms, "client" | "vendor" | "arbitrator" | "oracles">, account: string): Role[] {
+export function rolesOf(
+  terms: Pick<AgreementTerms, "client" | "vendor" | "arbitrator" | "oracles">,
+  account: string,
+): Role[] {
   const a = account.toLowerCase();
   const roles: Role[] = [];
   if (terms.client.toLowerCase() === a) roles.push("client");
@@ -31,13 +34,19 @@ export function acceptDeadline(terms: Pick<AgreementTerms, "milestones">): numbe
 }
 
 /** A milestone may be attested while `from <= now <= until` (and the agreement is Active, the milestone Pending). */
-export function attestWindow(terms: Pick<AgreementTerms, "milestones" | "attestGrace">, milestone: number): { from: number; until: number } {
+export function attestWindow(
+  terms: Pick<AgreementTerms, "milestones" | "attestGrace">,
+  milestone: number,
+): { from: number; until: number } {
   const due = terms.milestones[milestone].dueAt;
   return { from: due, until: due + terms.attestGrace };
 }
 
 /** An Attested milestone may be disputed while `now < disputeEnd` (only with an arbitrator). */
-export function disputeEnd(terms: Pick<AgreementTerms, "disputeWindow">, state: Pick<MilestoneState, "attestedAt">): number {
+export function disputeEnd(
+  terms: Pick<AgreementTerms, "disputeWindow">,
+  state: Pick<MilestoneState, "attestedAt">,
+): number {
   return state.attestedAt + terms.disputeWindow;
 }
 
@@ -60,7 +69,10 @@ export function settleableAt(
 }
 
 /** The agreement's status as `cancel`, `terminate` and `agreementStatus` see it: every milestone settled = Closed. */
-export function derivedStatus(stored: AgreementStatus, milestones: readonly Pick<MilestoneState, "status">[]): AgreementStatus {
+export function derivedStatus(
+  stored: AgreementStatus,
+  milestones: readonly Pick<MilestoneState, "status">[],
+): AgreementStatus {
   if (stored === AgreementStatus.None || stored === AgreementStatus.Closed) return stored;
   return milestones.every((m) => m.status === MilestoneStatus.Settled) ? AgreementStatus.Closed : stored;
 }
@@ -102,13 +114,25 @@ export function milestoneActions(
   switch (state.status) {
     case MilestoneStatus.Pending: {
       const w = attestWindow(terms, m);
-      if (agreement === AgreementStatus.Active) push({ action: "attest", who: ["oracle"], from: w.from, until: w.until });
+      if (agreement === AgreementStatus.Active)
+        push({ action: "attest", who: ["oracle"], from: w.from, until: w.until });
       // Pending after the grace: the silent cut while Active, a full refund while still Proposed.
-      push({ action: "settle", who: ["anyone"], from: settleAt as number, cutBps: agreement === AgreementStatus.Proposed ? 10_000 : terms.silentCutBps });
+      push({
+        action: "settle",
+        who: ["anyone"],
+        from: settleAt as number,
+        cutBps: agreement === AgreementStatus.Proposed ? 10_000 : terms.silentCutBps,
+      });
       break;
     }
     case MilestoneStatus.Attested:
-      if (hasArbitrator(terms)) push({ action: "dispute", who: ["client", "vendor"], from: state.attestedAt, until: disputeEnd(terms, state) - 1 });
+      if (hasArbitrator(terms))
+        push({
+          action: "dispute",
+          who: ["client", "vendor"],
+          from: state.attestedAt,
+          until: disputeEnd(terms, state) - 1,
+        });
       push({ action: "settle", who: ["anyone"], from: settleAt as number, cutBps: state.cutBps });
       break;
     case MilestoneStatus.Disputed:

@@ -116,7 +116,12 @@ export async function readTerms(escrow: SLAEscrow, id: bigint, flag = "--agreeme
 
 export async function readMilestone(escrow: SLAEscrow, id: bigint, milestone: number): Promise<MilestoneState> {
   const [status, cutBps, attestedAt, disputedAt] = await escrow.milestoneInfo(id, milestone);
-  return { status: Number(status) as MilestoneStatus, cutBps: Number(cutBps), attestedAt: Number(attestedAt), disputedAt: Number(disputedAt) };
+  return {
+    status: Number(status) as MilestoneStatus,
+    cutBps: Number(cutBps),
+    attestedAt: Number(attestedAt),
+    disputedAt: Number(disputedAt),
+  };
 }
 
 /** A milestone's measured period: `[i == 0 ? startAt : dueAt[i-1], dueAt[i])`. */

@@ -46,7 +46,9 @@ export function partyOracles(terms: PartyOracleTerms): PartyOracle[] {
   ];
   const out: PartyOracle[] = [];
   terms.oracles.forEach((address, index) => {
-    const role = roles.find(([, party]) => party.toLowerCase() !== ZERO && party.toLowerCase() === address.toLowerCase());
+    const role = roles.find(
+      ([, party]) => party.toLowerCase() !== ZERO && party.toLowerCase() === address.toLowerCase(),
+    );
     if (role !== undefined) out.push({ index, address, role: role[0] });
   });
   return out;

@@ -9,7 +9,16 @@
  *  3. enough signers: `popcount(mask) >= threshold`, else `ThresholdNotMet`;
  *  4. for each set bit i, in ascending i, the next signature is oracle i's, else `InvalidSignature(i, oracles[i])`.
  */
-import { type BytesLike, ZeroAddress, dataLength, dataSlice, getBytes, recoverAddress, Contract, type Provider } from "ethers";
+import {
+  type BytesLike,
+  ZeroAddress,
+  dataLength,
+  dataSlice,
+  getBytes,
+  recoverAddress,
+  Contract,
+  type Provider,
+} from "ethers";
 
 /** The largest mask the contract takes (`uint256`). */
 export const MAX_MASK = (1n << 256n) - 1n;
@@ -139,7 +148,12 @@ const ERC1271_MAGIC = "0x1626ba7e";
  * signer and a `provider` is given, the signer's ERC-1271 `isValidSignature` (a contract wallet). The oracle checks
  * every signature it writes or collects with this.
  */
-export async function isValidSignatureFor(digest: string, signer: string, signature: string, provider?: Provider): Promise<boolean> {
+export async function isValidSignatureFor(
+  digest: string,
+  signer: string,
+  signature: string,
+  provider?: Provider,
+): Promise<boolean> {
   if (recoverSigner(digest, signature)?.toLowerCase() === signer.toLowerCase()) return true;
   if (!provider) return false;
   if ((await provider.getCode(signer)) === "0x") return false;

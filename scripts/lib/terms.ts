@@ -28,7 +28,16 @@ import { RuleError } from "./errors";
 import { MAX_DUE_AT, MAX_METRICS, MAX_MILESTONES, MAX_ORACLES, MAX_TIERS } from "./limits";
 import { METRIC_KINDS } from "./metric-kinds";
 import type { ResolvedToken } from "./token";
-import { formatTime, parseAddress, parseAmount, parseCut, parseDate, parseDuration, parseDuration32, parseMetricThreshold } from "./units";
+import {
+  formatTime,
+  parseAddress,
+  parseAmount,
+  parseCut,
+  parseDate,
+  parseDuration,
+  parseDuration32,
+  parseMetricThreshold,
+} from "./units";
 
 const q = (v: unknown): string => JSON.stringify(v);
 
@@ -477,4 +486,3 @@ function checkMilestones(
   }
   return dues.map((due, i) => ({ amount: amounts[i] as bigint, dueAt: due as bigint }));
 }
-

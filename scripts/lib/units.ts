@@ -127,7 +127,8 @@ export function parseMetricThreshold(metric: string, text: string): bigint {
   if (ms) value = BigInt(ms[1]);
   else if (s) value = scaled(text, 3, s[1], s[2], "1 ms");
   else throw new RuleError(`${q(text)} is not a latency like "300ms" or "1.5s"`);
-  if (value > BigInt(MAX_UINT32)) throw new RuleError(`${q(text)} is above ${MAX_UINT32}ms (the escrow stores 32 bits)`);
+  if (value > BigInt(MAX_UINT32))
+    throw new RuleError(`${q(text)} is above ${MAX_UINT32}ms (the escrow stores 32 bits)`);
   return value;
 }
 

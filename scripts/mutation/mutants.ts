@@ -116,7 +116,10 @@ export interface OperatorFailure {
  * All mutants of `files` (repository-relative paths under `root`), in file order then operator order.
  * SuMo's modules read `sumo-config.js` at the project root when they load; it is committed.
  */
-export function generateMutants(root: string, files: readonly string[]): { mutants: Mutant[]; failures: OperatorFailure[] } {
+export function generateMutants(
+  root: string,
+  files: readonly string[],
+): { mutants: Mutant[]; failures: OperatorFailure[] } {
   const sumo = path.dirname(require.resolve("@morenabarboni/sumo/package.json", { paths: [root] }));
   // SuMo parses with its own (older) copy of the parser; use the same one so ranges agree.
   const parser = require(require.resolve("@solidity-parser/parser", { paths: [sumo] })) as SolidityParser;
@@ -182,7 +185,8 @@ function functionRanges(visit: (visitor: object) => void): { contracts: Scope[];
   };
   visit({
     ContractDefinition: (node: RangedNode) => add(contracts, node, "?"),
-    FunctionDefinition: (node: RangedNode) => add(functions, node, node.isConstructor === true ? "constructor" : "fallback"),
+    FunctionDefinition: (node: RangedNode) =>
+      add(functions, node, node.isConstructor === true ? "constructor" : "fallback"),
     ModifierDefinition: (node: RangedNode) => add(functions, node, "?"),
   });
   return { contracts, functions };

@@ -91,7 +91,10 @@ interface Result {
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string; message: string }[];
-  contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
+  contracts?: Record<
+    string,
+    Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>
+  >;
 }
 interface SolcModule {
   compile(input: string): string;
@@ -131,7 +134,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--file" && argv[i + 1] !== undefined) out.file = argv[++i];
     else if (a === "--quick" && /^[1-9][0-9]*$/.test(argv[i + 1] ?? "")) out.quick = Number(argv[++i]);
     else {
-      console.error(`mutation: unknown option "${a}" (expected --fresh, --only <ids>, --file <name>, --quick <count> or --list)`);
+      console.error(
+        `mutation: unknown option "${a}" (expected --fresh, --only <ids>, --file <name>, --quick <count> or --list)`,
+      );
       process.exit(2);
     }
   }
@@ -151,19 +156,23 @@ function prepareWorkspace(dir: string, from?: string): void {
       stdio: "inherit",
     });
   } else {
-    for (const sub of ["artifacts", "cache", "typechain-types"]) cpSync(path.join(from, sub), path.join(dir, sub), { recursive: true });
+    for (const sub of ["artifacts", "cache", "typechain-types"])
+      cpSync(path.join(from, sub), path.join(dir, sub), { recursive: true });
   }
 }
 
 /** The fast build's standard-JSON input, from the workspace's build-info (all sources of every build merged). */
 function standardInput(dir: string): StandardInput {
   const infoDir = path.join(dir, "artifacts", "build-info");
-  const infos = readdirSync(infoDir).map((f) => JSON.parse(readFileSync(path.join(infoDir, f), "utf8")) as { input: StandardInput });
+  const infos = readdirSync(infoDir).map(
+    (f) => JSON.parse(readFileSync(path.join(infoDir, f), "utf8")) as { input: StandardInput },
+  );
   const input: StandardInput = JSON.parse(JSON.stringify(infos[0].input)) as StandardInput;
   for (const info of infos) Object.assign(input.sources, info.input.sources);
   const selection: Record<string, Record<string, string[]>> = {};
   for (const source of Object.keys(input.sources)) {
-    if (source.startsWith("contracts/")) selection[source] = { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] };
+    if (source.startsWith("contracts/"))
+      selection[source] = { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] };
   }
   input.settings = { ...input.settings, outputSelection: selection };
   return input;
@@ -178,7 +187,11 @@ function compile(solc: SolcModule, input: StandardInput): { build?: Build; error
   const build: Build = new Map();
   for (const [source, contracts] of Object.entries(output.contracts ?? {})) {
     for (const [name, c] of Object.entries(contracts)) {
-      build.set(`${source}:${name}`, { abi: c.abi, bytecode: c.evm.bytecode.object, deployed: c.evm.deployedBytecode.object });
+      build.set(`${source}:${name}`, {
+        abi: c.abi,
+        bytecode: c.evm.bytecode.object,
+        deployed: c.evm.deployedBytecode.object,
+      });
     }
   }
   return { build };
@@ -199,11 +212,21 @@ function artifactPath(dir: string, key: string): string {
 }
 
 /** Writes the mutant's code into the workspace's artifacts; puts back the original of anything changed before. */
-function installArtifacts(dir: string, original: Build, mutant: Build | undefined, changed: string[], dirty: Set<string>): void {
+function installArtifacts(
+  dir: string,
+  original: Build,
+  mutant: Build | undefined,
+  changed: string[],
+  dirty: Set<string>,
+): void {
   for (const key of new Set([...dirty, ...changed])) {
     const file = artifactPath(dir, key);
     if (!existsSync(file)) continue; // a contract without an artifact (an interface or library): nothing to write
-    const artifact = JSON.parse(readFileSync(file, "utf8")) as { abi: unknown[]; bytecode: string; deployedBytecode: string };
+    const artifact = JSON.parse(readFileSync(file, "utf8")) as {
+      abi: unknown[];
+      bytecode: string;
+      deployedBytecode: string;
+    };
     const code = (changed.includes(key) ? mutant?.get(key) : undefined) ?? original.get(key);
     if (code === undefined) continue;
     artifact.abi = code.abi;
@@ -220,7 +243,10 @@ function firstFailure(output: string): string | undefined {
   const summary = output.search(/\d+ failing/);
   const m = /1\) ([^\n]+)\n((?: {6,}\S[^\n]*\n)*)/.exec(summary < 0 ? output : output.slice(summary));
   if (m === null) return undefined;
-  const title = [m[1], ...m[2].split("\n").map((l) => l.trim())].filter((s) => s !== "").join(" > ").replace(/:$/, "");
+  const title = [m[1], ...m[2].split("\n").map((l) => l.trim())]
+    .filter((s) => s !== "")
+    .join(" > ")
+    .replace(/:$/, "");
   return title.length > 160 ? `${title.slice(0, 157)}...` : title;
 }
 
@@ -258,7 +284,9 @@ class TestWorker {
     this.child = child;
     return new Promise((resolve, reject) => {
       child.once("message", () => resolve());
-      child.once("exit", (code) => reject(new Error(`the test worker in ${this.dir} exited (${code}) before it was ready:\n${log}`)));
+      child.once("exit", (code) =>
+        reject(new Error(`the test worker in ${this.dir} exited (${code}) before it was ready:\n${log}`)),
+      );
     });
   }
 
@@ -291,7 +319,9 @@ class TestWorker {
         }
         done({ code: reply.failures === 0 ? 0 : 1, output: reply.output, timedOut: false });
       });
-      child.once("exit", (code, signal) => done({ code: null, output: `the test process exited (${code ?? signal})`, timedOut: false, crashed: true }));
+      child.once("exit", (code, signal) =>
+        done({ code: null, output: `the test process exited (${code ?? signal})`, timedOut: false, crashed: true }),
+      );
       child.send({ files });
     });
   }
@@ -324,19 +354,26 @@ async function main(): Promise<void> {
   let mutants = all;
   if (args.file !== undefined) mutants = mutants.filter((m) => m.file.includes(args.file as string));
   if (args.only !== undefined) mutants = mutants.filter((m) => args.only?.has(m.id));
-  for (const f of failures) console.log(`[mutation] SuMo operator ${f.operator} failed on ${f.file} (${f.message}); its mutants there are left out`);
+  for (const f of failures)
+    console.log(
+      `[mutation] SuMo operator ${f.operator} failed on ${f.file} (${f.message}); its mutants there are left out`,
+    );
   console.log(`[mutation] ${mutants.length} mutants of ${TARGETS.length} files (${all.length} in all)`);
   const quick = args.quick !== undefined;
   if (quick) {
     const recorded = loadResults();
-    const killed = mutants.filter((m) => recorded.get(m.id)?.status === "killed").sort((a, b) => a.id.localeCompare(b.id));
+    const killed = mutants
+      .filter((m) => recorded.get(m.id)?.status === "killed")
+      .sort((a, b) => a.id.localeCompare(b.id));
     const byOperator = new Map<string, Mutant[]>();
     for (const m of killed) byOperator.set(m.operator, [...(byOperator.get(m.operator) ?? []), m]);
     const picked: Mutant[] = [];
     for (let round = 0; picked.length < (args.quick as number) && picked.length < killed.length; round++) {
-      for (const list of byOperator.values()) if (list[round] !== undefined && picked.length < (args.quick as number)) picked.push(list[round]);
+      for (const list of byOperator.values())
+        if (list[round] !== undefined && picked.length < (args.quick as number)) picked.push(list[round]);
     }
-    if (picked.length === 0) throw new Error(`${path.relative(ROOT, RESULTS)} records no killed mutant: run npm run test:mutation first`);
+    if (picked.length === 0)
+      throw new Error(`${path.relative(ROOT, RESULTS)} records no killed mutant: run npm run test:mutation first`);
     mutants = picked;
     console.log(`[mutation] quick: ${picked.length} mutants recorded as killed, one operator after another`);
   }
@@ -350,7 +387,9 @@ async function main(): Promise<void> {
 
   const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--", "contracts", "test"]).toString().trim();
   if (dirty !== "") {
-    console.log(`[mutation] note: uncommitted changes under contracts/ or test/ are NOT tested (the workspaces hold HEAD):\n${dirty}`);
+    console.log(
+      `[mutation] note: uncommitted changes under contracts/ or test/ are NOT tested (the workspaces hold HEAD):\n${dirty}`,
+    );
   }
 
   const workers = Math.max(1, Number(process.env.MUTATION_WORKERS ?? Math.min(2, os.cpus().length)));
@@ -385,7 +424,9 @@ async function main(): Promise<void> {
       throw new Error("the tests fail on the unmutated contracts: fix them before mutation testing");
     }
     timeoutMs = Math.round((3 * baselineSeconds + 60) * 1000);
-    console.log(`[mutation] baseline passed in ${baselineSeconds.toFixed(0)}s; time-out per mutant ${(timeoutMs / 1000).toFixed(0)}s`);
+    console.log(
+      `[mutation] baseline passed in ${baselineSeconds.toFixed(0)}s; time-out per mutant ${(timeoutMs / 1000).toFixed(0)}s`,
+    );
   }
 
   const fingerprints = new Map<string, string>(); // bytecode fingerprint -> id of the first mutant with it
@@ -397,7 +438,10 @@ async function main(): Promise<void> {
     return (r.status === "live" || r.status === "timedout") && r.suiteHash !== suiteHash && !(m.id in reviewed);
   });
   const reused = mutants.length - queue.length;
-  if (reused > 0) console.log(`[mutation] reusing ${reused} earlier results (unchanged source; killed stays killed when tests are added)`);
+  if (reused > 0)
+    console.log(
+      `[mutation] reusing ${reused} earlier results (unchanged source; killed stays killed when tests are added)`,
+    );
 
   const started = Date.now();
   let done = 0;
@@ -426,11 +470,14 @@ async function main(): Promise<void> {
   };
   const orderFor = (m: Mutant): string[] => {
     const fn = m.scope.split(".")[1] ?? "";
-    const byName = fn === "" ? [] : [...testFiles]
-      .map((f) => ({ f, n: (calls.get(f)?.match(new RegExp(`\\.${fn}\\(`, "g")) ?? []).length }))
-      .filter((x) => x.n > 0)
-      .sort((a, b) => b.n - a.n)
-      .map((x) => x.f);
+    const byName =
+      fn === ""
+        ? []
+        : [...testFiles]
+            .map((f) => ({ f, n: (calls.get(f)?.match(new RegExp(`\\.${fn}\\(`, "g")) ?? []).length }))
+            .filter((x) => x.n > 0)
+            .sort((a, b) => b.n - a.n)
+            .map((x) => x.f);
     return [...new Set([...(killers.get(m.scope) ?? []), ...(killers.get(m.file) ?? []), ...byName, ...testFiles])];
   };
   const killerFile = (output: string, order: string[]): string | undefined => {
@@ -466,7 +513,10 @@ async function main(): Promise<void> {
         sourceHash: sha1(source),
         suiteHash,
       };
-      const mutatedInput: StandardInput = { ...input, sources: { ...input.sources, [m.file]: { content: applyMutant(source, m) } } };
+      const mutatedInput: StandardInput = {
+        ...input,
+        sources: { ...input.sources, [m.file]: { content: applyMutant(source, m) } },
+      };
       const built = compile(solc, mutatedInput);
       if (built.build === undefined) {
         record({ ...base, status: "stillborn", detail: built.error?.split("\n")[0], seconds: (Date.now() - t) / 1000 });
@@ -474,10 +524,17 @@ async function main(): Promise<void> {
       }
       const changed = changedContracts(original, built.build);
       if (changed.length === 0) {
-        record({ ...base, status: "equivalent", detail: "same bytecode as the original", seconds: (Date.now() - t) / 1000 });
+        record({
+          ...base,
+          status: "equivalent",
+          detail: "same bytecode as the original",
+          seconds: (Date.now() - t) / 1000,
+        });
         continue;
       }
-      const fingerprint = sha1(changed.map((k) => `${k}=${built.build?.get(k)?.deployed}/${built.build?.get(k)?.bytecode}`).join(";"));
+      const fingerprint = sha1(
+        changed.map((k) => `${k}=${built.build?.get(k)?.deployed}/${built.build?.get(k)?.bytecode}`).join(";"),
+      );
       const twin = fingerprints.get(fingerprint);
       if (twin !== undefined) {
         record({ ...base, status: "duplicate", detail: twin, seconds: (Date.now() - t) / 1000 });
@@ -494,10 +551,13 @@ async function main(): Promise<void> {
       }
       if (process.env.MUTATION_VERBOSE === "1") {
         const failing = run.output.search(/\d+ failing/);
-        console.log(`[mutation] ${m.id} test output:\n${failing < 0 ? run.output.slice(-3000) : run.output.slice(failing, failing + 3000)}`);
+        console.log(
+          `[mutation] ${m.id} test output:\n${failing < 0 ? run.output.slice(-3000) : run.output.slice(failing, failing + 3000)}`,
+        );
       }
       const seconds = (Date.now() - t) / 1000;
-      if (run.timedOut) record({ ...base, status: "timedout", detail: `no result within ${timeoutMs / 1000}s`, seconds });
+      if (run.timedOut)
+        record({ ...base, status: "timedout", detail: `no result within ${timeoutMs / 1000}s`, seconds });
       else if (run.code === 0) record({ ...base, status: "live", seconds });
       else {
         const killer = killerFile(run.output, order);
@@ -514,13 +574,17 @@ async function main(): Promise<void> {
   for (const t of testers) t.stop();
 
   if (quick) {
-    const survivors = queue.filter((m) => !["killed", "timedout", "duplicate"].includes(results.get(m.id)?.status ?? ""));
+    const survivors = queue.filter(
+      (m) => !["killed", "timedout", "duplicate"].includes(results.get(m.id)?.status ?? ""),
+    );
     if (survivors.length > 0) {
       throw new Error(
         `quick: ${survivors.length} mutant(s) recorded as killed now survive: ${survivors.map((m) => `${m.id} (${describeMutant(m)}) ${results.get(m.id)?.status}`).join("; ")}`,
       );
     }
-    console.log(`[mutation] quick: all ${queue.length} still killed in ${formatDuration((Date.now() - started) / 1000)}`);
+    console.log(
+      `[mutation] quick: all ${queue.length} still killed in ${formatDuration((Date.now() - started) / 1000)}`,
+    );
     return;
   }
   const summary = writeResults(results, all, failures);
@@ -566,7 +630,12 @@ function writeResults(results: Map<string, Result>, all: Mutant[], failures: Ope
       TEST_FILES.map((f) => `\`${path.basename(f)}\``).join(", ") +
       ") with mocha's --bail and fixed seeds.",
     ...(failures.length > 0
-      ? ["", "SuMo operators that threw (their mutants of that file are missing): " + failures.map((f) => `${f.operator} on ${path.basename(f.file)} (${f.message})`).join("; ") + "."]
+      ? [
+          "",
+          "SuMo operators that threw (their mutants of that file are missing): " +
+            failures.map((f) => `${f.operator} on ${path.basename(f.file)} (${f.message})`).join("; ") +
+            ".",
+        ]
       : []),
     "",
     "| file | mutants | killed | live | equivalent | duplicates | stillborn | score |",
@@ -581,13 +650,19 @@ function writeResults(results: Map<string, Result>, all: Mutant[], failures: Ope
     "",
     ...(reviewedLive.length === 0
       ? ["None."]
-      : ["| id | where | operator | change | why it is equivalent |", "|---|---|---|---|---|", ...reviewedLive.map((r) => `${line(r)} ${reviewed[r.id].replace(/\|/g, "\\|")} |`)]),
+      : [
+          "| id | where | operator | change | why it is equivalent |",
+          "|---|---|---|---|---|",
+          ...reviewedLive.map((r) => `${line(r)} ${reviewed[r.id].replace(/\|/g, "\\|")} |`),
+        ]),
     "",
     `## Equivalent by the compiler (${by("equivalent").length})`,
     "",
     "Same bytecode as the original: no test can tell them apart.",
     "",
-    ...(by("equivalent").length === 0 ? ["None."] : ["| id | where | operator | change |", "|---|---|---|---|", ...by("equivalent").map(line)]),
+    ...(by("equivalent").length === 0
+      ? ["None."]
+      : ["| id | where | operator | change |", "|---|---|---|---|", ...by("equivalent").map(line)]),
     "",
     "## Killed, by operator",
     "",

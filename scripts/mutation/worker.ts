@@ -64,7 +64,10 @@ async function main(): Promise<void> {
     }) as typeof process.stdout.write;
     let failures: number;
     try {
-      failures = (await hre.run(TASK_TEST_RUN_MOCHA_TESTS, { testFiles: files.map((f) => path.resolve(f)), bail: true })) as number;
+      failures = (await hre.run(TASK_TEST_RUN_MOCHA_TESTS, {
+        testFiles: files.map((f) => path.resolve(f)),
+        bail: true,
+      })) as number;
     } catch (error) {
       failures = 1;
       output += `\n  1 failing\n\n  1) test process\n       ${(error as Error).message}\n`;

@@ -25,14 +25,32 @@ import { inPeriod } from "./samples";
 import { signDigestChecked } from "./signing";
 
 const METRICS = [
-  { higherIsBetter: true, tiers: [{ threshold: 999_000, cutBps: 1000 }, { threshold: 995_000, cutBps: 2500 }, { threshold: 990_000, cutBps: 5000 }] },
-  { higherIsBetter: false, tiers: [{ threshold: 300, cutBps: 500 }, { threshold: 500, cutBps: 1500 }, { threshold: 1000, cutBps: 3000 }] },
+  {
+    higherIsBetter: true,
+    tiers: [
+      { threshold: 999_000, cutBps: 1000 },
+      { threshold: 995_000, cutBps: 2500 },
+      { threshold: 990_000, cutBps: 5000 },
+    ],
+  },
+  {
+    higherIsBetter: false,
+    tiers: [
+      { threshold: 300, cutBps: 500 },
+      { threshold: 500, cutBps: 1500 },
+      { threshold: 1000, cutBps: 3000 },
+    ],
+  },
 ];
 
 function samplesOf(start: number, n: number, seed: number): Sample[] {
   let x = seed;
-  const rnd = (): number => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  return Array.from({ length: n }, (_, k) => (rnd() < 0.003 ? { timestamp: start + k * 60, ok: false, latencyMs: null } : { timestamp: start + k * 60, ok: true, latencyMs: 40 + Math.floor(rnd() * 400) }));
+  const rnd = (): number => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  return Array.from({ length: n }, (_, k) =>
+    rnd() < 0.003
+      ? { timestamp: start + k * 60, ok: false, latencyMs: null }
+      : { timestamp: start + k * 60, ok: true, latencyMs: 40 + Math.floor(rnd() * 400) },
+  );
 }
 
 async function throughput(recover: boolean): Promise<void> {
@@ -41,7 +59,12 @@ async function throughput(recover: boolean): Promise<void> {
   const names = parseMetricNames("availability_ppm,latency_p50_ms,latency_p95_ms,latency_p99_ms");
   const metrics = [METRICS[0], METRICS[1], METRICS[1], METRICS[1]];
   const wallet = new Wallet(Wallet.createRandom().privateKey);
-  const domain = { name: "SLAEscrow", version: "1", chainId: 31337n, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
+  const domain = {
+    name: "SLAEscrow",
+    version: "1",
+    chainId: 31337n,
+    verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  };
   const period = perMilestone * 60;
   const digestOf = attestationHasher(domain);
   // The samples of all milestones, generated up front (a source's work is I/O, not measured here).
@@ -51,7 +74,14 @@ async function throughput(recover: boolean): Promise<void> {
   for (let i = 0; i < milestones; i++) {
     const start = 1_700_000_000 + i * period;
     const report = buildReport(
-      { chainId: 31337n, escrow: domain.verifyingContract, agreementId: 1n + BigInt(i >> 7), milestone: i & 127, period: { start, end: start + period }, oracle: wallet.address },
+      {
+        chainId: 31337n,
+        escrow: domain.verifyingContract,
+        agreementId: 1n + BigInt(i >> 7),
+        milestone: i & 127,
+        period: { start, end: start + period },
+        oracle: wallet.address,
+      },
       inPeriod(all[i], start, start + period),
       names,
       { kind: "csv", file: "bench.csv" },
@@ -59,7 +89,12 @@ async function throughput(recover: boolean): Promise<void> {
     );
     const file = serializeReport(report);
     bytes += file.length;
-    const att = { agreementId: report.agreementId, milestone: report.milestone, values: report.values, evidence: evidenceOf(file) };
+    const att = {
+      agreementId: report.agreementId,
+      milestone: report.milestone,
+      values: report.values,
+      evidence: evidenceOf(file),
+    };
     signDigestChecked(wallet, digestOf(att), recover);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -103,10 +138,19 @@ async function gas(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "oracle-bench-"));
   const csv = path.join(dir, "samples.csv");
   const rows: Sample[] = [];
-  for (let k = 0; now + k * 600 < dues[11]; k++) rows.push(k % 97 === 0 ? { timestamp: now + k * 600, ok: false, latencyMs: null } : { timestamp: now + k * 600, ok: true, latencyMs: 100 + (k % 300) });
+  for (let k = 0; now + k * 600 < dues[11]; k++)
+    rows.push(
+      k % 97 === 0
+        ? { timestamp: now + k * 600, ok: false, latencyMs: null }
+        : { timestamp: now + k * 600, ok: true, latencyMs: 100 + (k % 300) },
+    );
   fs.writeFileSync(csv, formatSamplesCsv(rows));
   // The HD key of signer 6 (Hardhat's default mnemonic).
-  const key = hre.ethers.HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, "m/44'/60'/0'/0/6").privateKey;
+  const key = hre.ethers.HDNodeWallet.fromPhrase(
+    "test test test test test test test test test test test junk",
+    undefined,
+    "m/44'/60'/0'/0/6",
+  ).privateKey;
   process.env.ORACLE_PRIVATE_KEY = key;
   const lines: string[] = [];
   const log = console.log;
@@ -117,11 +161,21 @@ async function gas(): Promise<void> {
   const round = async (settle: boolean): Promise<void> => {
     console.log = (line: string) => void lines.push(line);
     try {
-      await hre.run("oracle", { command: "run", once: true, noSettle: !settle, samples: csv, metrics: "availability_ppm,latency_p95_ms", escrow: address, state: path.join(dir, "state") });
+      await hre.run("oracle", {
+        command: "run",
+        once: true,
+        noSettle: !settle,
+        samples: csv,
+        metrics: "availability_ppm,latency_p95_ms",
+        escrow: address,
+        state: path.join(dir, "state"),
+      });
     } finally {
       console.log = log;
     }
-    const refused = lines.map((l) => JSON.parse(l) as { action: string; reason?: string }).find((l) => l.action === "refused");
+    const refused = lines
+      .map((l) => JSON.parse(l) as { action: string; reason?: string })
+      .find((l) => l.action === "refused");
     if (refused) throw new Error(`the daemon refused: ${refused.reason}`);
   };
   // Post every milestone as it falls due (no settling), then settle them all in one pass.

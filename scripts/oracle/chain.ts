@@ -57,9 +57,13 @@ export function oracleIndexOf(terms: AgreementTerms, address: string): number {
 export function checkAttestWindow(terms: AgreementTerms, milestone: number, now: number): void {
   const w = attestWindow(terms, milestone);
   if (now < w.from) {
-    throw new UserError(`--milestone: milestone ${milestone} of agreement ${terms.id} is not due until ${formatTime(w.from)} (dueAt ${w.from}, now ${now})`);
+    throw new UserError(
+      `--milestone: milestone ${milestone} of agreement ${terms.id} is not due until ${formatTime(w.from)} (dueAt ${w.from}, now ${now})`,
+    );
   }
   if (now > w.until) {
-    throw new UserError(`--milestone: the attestation window of milestone ${milestone} of agreement ${terms.id} closed at ${formatTime(w.until)}`);
+    throw new UserError(
+      `--milestone: the attestation window of milestone ${milestone} of agreement ${terms.id} closed at ${formatTime(w.until)}`,
+    );
   }
 }

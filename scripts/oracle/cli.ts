@@ -16,7 +16,11 @@ export interface TaskResult {
   [key: string]: unknown;
 }
 
-export async function runOracleTask(args: OracleArgs, hre: HardhatRuntimeEnvironment, out: Output = consoleOutput): Promise<TaskResult> {
+export async function runOracleTask(
+  args: OracleArgs,
+  hre: HardhatRuntimeEnvironment,
+  out: Output = consoleOutput,
+): Promise<TaskResult> {
   try {
     const commands = await import("./commands");
     switch (args.command) {

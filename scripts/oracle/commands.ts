@@ -12,11 +12,29 @@ import { getEscrow } from "../adapters/escrow";
 import { chainIdMismatch } from "../adapters/failures";
 import { cutBps } from "../lib/penalty";
 import { checkAttestWindow, checkMetricNames, checkMilestone, oracleIndexOf, parseUintFlag } from "./chain";
-import { AGREEMENT_STATUS, AgreementStatus, type AgreementTerms, MILESTONE_STATUS, MilestoneStatus, readTerms, readMilestone, periodOf } from "../lib/model";
+import {
+  AGREEMENT_STATUS,
+  AgreementStatus,
+  type AgreementTerms,
+  MILESTONE_STATUS,
+  MilestoneStatus,
+  readTerms,
+  readMilestone,
+  periodOf,
+} from "../lib/model";
 import { nextBlockTime, formatTime } from "../lib/time";
 import type { Output } from "./log";
 import { type MetricName, computeMetrics, parseMetricNames } from "./metrics";
-import { type LoadedReport, type Report, buildReport, evidenceOf, loadReport, reportMetricNames, serializeReport, writeReport } from "./report";
+import {
+  type LoadedReport,
+  type Report,
+  buildReport,
+  evidenceOf,
+  loadReport,
+  reportMetricNames,
+  serializeReport,
+  writeReport,
+} from "./report";
 import type { SampleSource } from "./samples";
 import {
   type Expected,
@@ -89,7 +107,11 @@ export interface Connection {
  * where an escrow sits at the same address (the deployment is deterministic). `signing` commands refuse a
  * network that pins no chain id.
  */
-export async function connect(hre: HardhatRuntimeEnvironment, escrowFlag?: string, signing = false): Promise<Connection> {
+export async function connect(
+  hre: HardhatRuntimeEnvironment,
+  escrowFlag?: string,
+  signing = false,
+): Promise<Connection> {
   const configured = hre.network.config.chainId;
   if (configured === undefined && signing) {
     throw new UserError(
@@ -97,7 +119,8 @@ export async function connect(hre: HardhatRuntimeEnvironment, escrowFlag?: strin
     );
   }
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-  if (configured !== undefined && BigInt(configured) !== chainId) throw chainIdMismatch(hre.network.name, BigInt(configured), chainId);
+  if (configured !== undefined && BigInt(configured) !== chainId)
+    throw chainIdMismatch(hre.network.name, BigInt(configured), chainId);
   const escrow = await getEscrow(hre, escrowFlag);
   const domain = await escrowDomain(escrow, chainId);
   return { escrow, address: await escrow.getAddress(), chainId, domain, provider: hre.ethers.provider };
@@ -117,7 +140,11 @@ export function recordBeforeSign(
   after?: () => void,
 ): (digest: string) => void {
   return (digest) => {
-    recordSigned(stateDir, { chainId: c.chainId, escrow: c.address, agreementId: att.agreementId, milestone: att.milestone, oracle }, { digest, values: att.values, evidence: att.evidence });
+    recordSigned(
+      stateDir,
+      { chainId: c.chainId, escrow: c.address, agreementId: att.agreementId, milestone: att.milestone, oracle },
+      { digest, values: att.values, evidence: att.evidence },
+    );
     after?.();
   };
 }
@@ -128,7 +155,8 @@ export async function makeSource(args: OracleArgs): Promise<SampleSource> {
     const { PrometheusSource, prometheusConfigFromArgs } = await import("./prometheus");
     return new PrometheusSource(prometheusConfigFromArgs(args));
   }
-  if (!args.samples) throw new UserError("--samples: missing (a CSV file timestamp,ok,latency_ms, a .jsonl store, or --prometheus URL)");
+  if (!args.samples)
+    throw new UserError("--samples: missing (a CSV file timestamp,ok,latency_ms, a .jsonl store, or --prometheus URL)");
   const { FileSource } = await import("./file-source");
   return new FileSource(args.samples);
 }
@@ -221,7 +249,9 @@ function defaultReportPath(network: string, id: bigint, milestone: number): stri
 function checkReportTarget(loaded: LoadedReport, c: Connection, args: OracleArgs): void {
   const r = loaded.report;
   if (BigInt(r.chainId) !== c.chainId) {
-    throw new UserError(`--report: ${path.basename(loaded.file)} is for chain ${r.chainId}, but the network is chain ${c.chainId} (wrong network?)`);
+    throw new UserError(
+      `--report: ${path.basename(loaded.file)} is for chain ${r.chainId}, but the network is chain ${c.chainId} (wrong network?)`,
+    );
   }
   if (getAddress(r.escrow) !== c.address) {
     throw new UserError(`--report: ${path.basename(loaded.file)} is for escrow ${r.escrow}, not ${c.address}`);
@@ -246,7 +276,11 @@ export interface AttestResult {
 }
 
 /** `oracle attest`: measure, report, sign and (when this signature meets the threshold) post. */
-export async function attestCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, out: Output): Promise<AttestResult> {
+export async function attestCommand(
+  hre: HardhatRuntimeEnvironment,
+  args: OracleArgs,
+  out: Output,
+): Promise<AttestResult> {
   const id = parseUintFlag(args.agreement, "--agreement");
   const m = parseUintFlag(args.milestone, "--milestone");
   const names = parseMetricNames(args.metrics);
@@ -272,7 +306,14 @@ export async function attestCommand(hre: HardhatRuntimeEnvironment, args: Oracle
     const evidence = evidenceOf(serializeReport(report));
     if (posted && posted.evidence === evidence) {
       out.info(`already attested with this report's evidence ${evidence} in tx ${posted.txHash}: nothing to do`);
-      return { exitCode: 0, evidence, values: posted.values, cutBps: posted.cutBps, txHash: posted.txHash, posted: false };
+      return {
+        exitCode: 0,
+        evidence,
+        values: posted.values,
+        cutBps: posted.cutBps,
+        txHash: posted.txHash,
+        posted: false,
+      };
     }
     throw new UserError(
       `--milestone: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}` +
@@ -283,15 +324,33 @@ export async function attestCommand(hre: HardhatRuntimeEnvironment, args: Oracle
 
   const { evidence } = writeReport(file, report);
   const att = { agreementId: id, milestone, values: report.values, evidence };
-  const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle, recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att));
+  const { signature, digest } = await signChecked(
+    c.escrow,
+    wallet,
+    c.domain,
+    att,
+    oracle,
+    recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att),
+  );
   const signatureFile = path.join(path.dirname(file), signatureFileName(id, milestone, oracle));
-  writeSignatureFile(signatureFile, signatureRecord(c, { agreementId: id, milestone, values: report.values, evidence }, digest, oracle, signature));
+  writeSignatureFile(
+    signatureFile,
+    signatureRecord(c, { agreementId: id, milestone, values: report.values, evidence }, digest, oracle, signature),
+  );
   out.info(`report: ${file}`);
   out.info(`evidence: ${evidence}`);
   out.info(`values: ${formatValues(names, report.values)}`);
   out.info(`cut: ${report.cutBps} bps`);
   out.info(`signature: ${signatureFile}`);
-  const base: AttestResult = { exitCode: 0, reportFile: file, evidence, values: report.values, cutBps: report.cutBps, signatureFile, posted: false };
+  const base: AttestResult = {
+    exitCode: 0,
+    reportFile: file,
+    evidence,
+    values: report.values,
+    cutBps: report.cutBps,
+    signatureFile,
+    posted: false,
+  };
   if (terms.threshold > 1) {
     out.info(
       `posted: no (agreement ${id} needs ${terms.threshold} signatures: have the other oracles run ` +
@@ -301,7 +360,14 @@ export async function attestCommand(hre: HardhatRuntimeEnvironment, args: Oracle
   }
   const packed = packSignatures(terms.oracles, [{ signer: oracle, signature }]);
   const sender = relayerKey(wallet).connect(c.provider);
-  const sent = await sendAttestation(c.escrow, sender, [id, milestone, report.values, evidence, packed.signerMask, packed.signatures]);
+  const sent = await sendAttestation(c.escrow, sender, [
+    id,
+    milestone,
+    report.values,
+    evidence,
+    packed.signerMask,
+    packed.signatures,
+  ]);
   out.info(`tx: ${sent.txHash}`);
   return { ...base, txHash: sent.txHash, cutBps: sent.cutBps, posted: true };
 }
@@ -338,7 +404,11 @@ export interface VerifyResult {
 }
 
 /** `oracle verify`: exit 0 when the report's keccak256 and values match the posted attestation. */
-export async function verifyCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, out: Output): Promise<VerifyResult> {
+export async function verifyCommand(
+  hre: HardhatRuntimeEnvironment,
+  args: OracleArgs,
+  out: Output,
+): Promise<VerifyResult> {
   const id = parseUintFlag(args.agreement, "--agreement");
   const milestone = Number(parseUintFlag(args.milestone, "--milestone"));
   if (!args.report) throw new UserError("--report: missing");
@@ -351,21 +421,30 @@ export async function verifyCommand(hre: HardhatRuntimeEnvironment, args: Oracle
     return { exitCode: 1, ok: false, reason };
   };
   if (BigInt(r.agreementId) !== id || r.milestone !== milestone) {
-    return fail(`the report is for agreement ${r.agreementId} milestone ${r.milestone}, not agreement ${id} milestone ${milestone}`);
+    return fail(
+      `the report is for agreement ${r.agreementId} milestone ${r.milestone}, not agreement ${id} milestone ${milestone}`,
+    );
   }
-  if (BigInt(r.chainId) !== c.chainId) return fail(`the report is for chain ${r.chainId}, the network is chain ${c.chainId}`);
+  if (BigInt(r.chainId) !== c.chainId)
+    return fail(`the report is for chain ${r.chainId}, the network is chain ${c.chainId}`);
   if (getAddress(r.escrow) !== c.address) return fail(`the report is for escrow ${r.escrow}, not ${c.address}`);
   const terms = await readTerms(c.escrow, id);
   checkMilestone(terms, BigInt(milestone));
   const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
   if (!posted) return fail(`no attestation has been posted for agreement ${id} milestone ${milestone}`);
   if (posted.evidence.toLowerCase() !== loaded.evidence.toLowerCase()) {
-    return fail(`the report's keccak256 is ${loaded.evidence}, the posted evidence is ${posted.evidence} (tx ${posted.txHash}): the report was changed or is another one`);
+    return fail(
+      `the report's keccak256 is ${loaded.evidence}, the posted evidence is ${posted.evidence} (tx ${posted.txHash}): the report was changed or is another one`,
+    );
   }
   if (posted.values.join(",") !== r.values.join(",")) {
-    return fail(`the report's values [${r.values.join(", ")}] differ from the posted [${posted.values.join(", ")}] (tx ${posted.txHash})`);
+    return fail(
+      `the report's values [${r.values.join(", ")}] differ from the posted [${posted.values.join(", ")}] (tx ${posted.txHash})`,
+    );
   }
-  out.info(`ok: keccak256 ${loaded.evidence} and values ${formatValues(reportMetricNames(r), r.values)} match the attestation in tx ${posted.txHash} (block ${posted.blockNumber}, cut ${posted.cutBps} bps)`);
+  out.info(
+    `ok: keccak256 ${loaded.evidence} and values ${formatValues(reportMetricNames(r), r.values)} match the attestation in tx ${posted.txHash} (block ${posted.blockNumber}, cut ${posted.cutBps} bps)`,
+  );
   return { exitCode: 0, ok: true, txHash: posted.txHash };
 }
 
@@ -396,18 +475,41 @@ export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   oracleIndexOf(terms, oracle);
   const period = periodOf(terms, milestone);
   const now = await nextBlockTime(c.provider);
-  if (now < period.end) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is not due until ${formatTime(period.end)}`);
+  if (now < period.end)
+    throw new UserError(
+      `--report: milestone ${milestone} of agreement ${id} is not due until ${formatTime(period.end)}`,
+    );
   const state = await readMilestone(c.escrow, id, milestone);
-  if (state.status !== MilestoneStatus.Pending) throw new UserError(`--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing signed`);
+  if (state.status !== MilestoneStatus.Pending)
+    throw new UserError(
+      `--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing signed`,
+    );
   const { samples } = await source.samplesFor(period.start, period.end);
   const own = computeMetrics(samples, names, `our samples for agreement ${id} milestone ${milestone}`);
-  const diff = firstDifference(r, { chainId: c.chainId, escrow: c.address, terms, milestone, names, values: own.values, tolerance });
+  const diff = firstDifference(r, {
+    chainId: c.chainId,
+    escrow: c.address,
+    terms,
+    milestone,
+    names,
+    values: own.values,
+    tolerance,
+  });
   if (diff !== undefined) throw new UserError(`refusing to sign: ${diff}`);
   const att = { agreementId: id, milestone, values: r.values, evidence: loaded.evidence };
-  const { signature, digest } = await signChecked(c.escrow, wallet, c.domain, att, oracle, recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att));
+  const { signature, digest } = await signChecked(
+    c.escrow,
+    wallet,
+    c.domain,
+    att,
+    oracle,
+    recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att),
+  );
   const file = args.out ?? path.join(path.dirname(loaded.file), signatureFileName(id, milestone, oracle));
   writeSignatureFile(file, signatureRecord(c, att, digest, oracle, signature));
-  out.info(`ours: ${formatValues(names, own.values)} (within tolerance of the report's ${formatValues(names, r.values)})`);
+  out.info(
+    `ours: ${formatValues(names, own.values)} (within tolerance of the report's ${formatValues(names, r.values)})`,
+  );
   out.info(`signature: ${file}`);
   return { exitCode: 0, signatureFile: file, signer: oracle, ownValues: own.values };
 }
@@ -438,9 +540,25 @@ export async function postCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   if (r.values.length !== terms.metrics.length) {
     throw new UserError(`--report: ${r.values.length} value(s), agreement ${id} has ${terms.metrics.length} metric(s)`);
   }
-  const sources = (args.signatures ?? path.dirname(loaded.file)).split(",").map((s) => s.trim()).filter((s) => s !== "");
-  const digest = attestationDigest(c.domain, { agreementId: id, milestone, values: r.values, evidence: loaded.evidence });
-  const expected: Expected = { chainId: c.chainId, escrow: c.address, agreementId: id, milestone, values: r.values, evidence: loaded.evidence, digest };
+  const sources = (args.signatures ?? path.dirname(loaded.file))
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  const digest = attestationDigest(c.domain, {
+    agreementId: id,
+    milestone,
+    values: r.values,
+    evidence: loaded.evidence,
+  });
+  const expected: Expected = {
+    chainId: c.chainId,
+    escrow: c.address,
+    agreementId: id,
+    milestone,
+    values: r.values,
+    evidence: loaded.evidence,
+    digest,
+  };
   const collected = await collectSignatures(listSignatureFiles(sources), expected, terms.oracles, c.provider);
   for (const rej of collected.rejected) out.warn(`skipped ${rej.file}: ${rej.reason}`);
   const signers = collected.valid.map((v) => v.signer);
@@ -457,11 +575,20 @@ export async function postCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
       out.info(`already attested with this report in tx ${posted.txHash}: nothing to do`);
       return { exitCode: 0, txHash: posted.txHash, signers, cutBps: posted.cutBps };
     }
-    throw new UserError(`--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing posted`);
+    throw new UserError(
+      `--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing posted`,
+    );
   }
   const packed = packSignatures(terms.oracles, collected.valid);
   const sender = relayerKey(await loadOracleKey({ keystore: args.keystore })).connect(c.provider);
-  const sent = await sendAttestation(c.escrow, sender, [id, milestone, r.values, loaded.evidence, packed.signerMask, packed.signatures]);
+  const sent = await sendAttestation(c.escrow, sender, [
+    id,
+    milestone,
+    r.values,
+    loaded.evidence,
+    packed.signerMask,
+    packed.signatures,
+  ]);
   out.info(`signers: ${signers.join(", ")} (mask 0b${packed.signerMask.toString(2)})`);
   out.info(`cut: ${sent.cutBps} bps`);
   out.info(`tx: ${sent.txHash}`);

@@ -34,7 +34,8 @@ export interface OwnView {
 /** The first way `r` differs from what this oracle would sign, in words; undefined when it may be signed. */
 export function firstDifference(r: Report, own: OwnView): string | undefined {
   if (BigInt(r.chainId) !== own.chainId) return `it is for chain ${r.chainId}, not chain ${own.chainId}`;
-  if (getAddress(r.escrow) !== getAddress(own.escrow)) return `it is for escrow ${r.escrow}, not ${getAddress(own.escrow)}`;
+  if (getAddress(r.escrow) !== getAddress(own.escrow))
+    return `it is for escrow ${r.escrow}, not ${getAddress(own.escrow)}`;
   if (r.agreementId !== own.terms.id.toString()) return `it is for agreement ${r.agreementId}, not ${own.terms.id}`;
   if (r.milestone !== own.milestone) return `it is for milestone ${r.milestone}, not ${own.milestone}`;
   const period = periodOf(own.terms, own.milestone);
@@ -47,10 +48,12 @@ export function firstDifference(r: Report, own: OwnView): string | undefined {
     return `it has ${theirs.length} metric(s) (${theirs.join(",")}), ours are ${own.names.length} (--metrics ${ours})`;
   }
   for (let i = 0; i < theirs.length; i++) {
-    if (theirs[i] !== own.names[i]) return `metric ${i} is ${theirs[i]} in it but ${own.names[i]} in ours (--metrics ${ours})`;
+    if (theirs[i] !== own.names[i])
+      return `metric ${i} is ${theirs[i]} in it but ${own.names[i]} in ours (--metrics ${ours})`;
   }
   const cut = cutBps(own.terms.metrics, r.values);
-  if (r.cutBps !== cut) return `its cutBps is ${r.cutBps}, but the agreement's tiers give ${cut} for its values [${r.values.join(", ")}]`;
+  if (r.cutBps !== cut)
+    return `its cutBps is ${r.cutBps}, but the agreement's tiers give ${cut} for its values [${r.values.join(", ")}]`;
   const diffs = outOfTolerance(own.names, r.values, own.values, own.tolerance);
   return diffs.length > 0 ? formatDifferences(diffs) : undefined;
 }
@@ -78,7 +81,12 @@ export function proposalFileName(base: string, oracle: string): string {
 /** Writes this oracle's proposal file for `digest` (the key signs; `oracle` may be a contract wallet). */
 export function writeProposal(folder: string, base: string, wallet: Wallet, oracle: string, digest: string): string {
   const file = path.join(folder, proposalFileName(base, oracle));
-  const p: ProposalFile = { format: PROPOSAL_FORMAT, oracle: getAddress(oracle), digest, signature: wallet.signingKey.sign(proposalHash(digest)).serialized };
+  const p: ProposalFile = {
+    format: PROPOSAL_FORMAT,
+    oracle: getAddress(oracle),
+    digest,
+    signature: wallet.signingKey.sign(proposalHash(digest)).serialized,
+  };
   const text = JSON.stringify(p, null, 2) + "\n";
   if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) writeFileAtomic(file, text);
   return file;
@@ -88,14 +96,26 @@ export function writeProposal(folder: string, base: string, wallet: Wallet, orac
  * Whether `oracle` signed a proposal of `digest` in `folder` (its proposal file, checked by ECDSA and then
  * ERC-1271 like any signature). A missing, malformed or foreign file is simply not a claim.
  */
-export async function hasProposal(folder: string, base: string, oracle: string, digest: string, provider?: Provider): Promise<boolean> {
+export async function hasProposal(
+  folder: string,
+  base: string,
+  oracle: string,
+  digest: string,
+  provider?: Provider,
+): Promise<boolean> {
   let p: Partial<ProposalFile>;
   try {
     p = JSON.parse(fs.readFileSync(path.join(folder, proposalFileName(base, oracle)), "utf8")) as Partial<ProposalFile>;
   } catch {
     return false;
   }
-  if (p.format !== PROPOSAL_FORMAT || typeof p.digest !== "string" || typeof p.signature !== "string" || !isHexString(p.signature)) return false;
+  if (
+    p.format !== PROPOSAL_FORMAT ||
+    typeof p.digest !== "string" ||
+    typeof p.signature !== "string" ||
+    !isHexString(p.signature)
+  )
+    return false;
   if (typeof p.oracle !== "string" || p.oracle.toLowerCase() !== oracle.toLowerCase()) return false;
   if (p.digest.toLowerCase() !== digest.toLowerCase()) return false;
   return isValidSignatureFor(proposalHash(digest), oracle, p.signature, provider);

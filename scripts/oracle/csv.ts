@@ -26,7 +26,10 @@ export function parseSamplesCsv(text: string, name = "samples"): Sample[] {
   const lines = text.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   if (lines.length === 0) throw new UserError(`${name}: empty file (expected the header "${CSV_HEADER}")`);
-  const header = lines[0].split(",").map((f) => f.trim()).join(",");
+  const header = lines[0]
+    .split(",")
+    .map((f) => f.trim())
+    .join(",");
   if (header !== CSV_HEADER) {
     throw new UserError(`${name} line 1: header must be "${CSV_HEADER}", got "${lines[0]}"`);
   }
@@ -47,7 +50,8 @@ export function parseSamplesCsv(text: string, name = "samples"): Sample[] {
     if (ok) {
       if (lat === "") bad("latency_ms is empty for an ok sample");
       const l = parseUint(lat);
-      if (l === undefined || l > UINT32_MAX) bad(`latency_ms "${lat}" is not an integer number of milliseconds (0..${UINT32_MAX})`);
+      if (l === undefined || l > UINT32_MAX)
+        bad(`latency_ms "${lat}" is not an integer number of milliseconds (0..${UINT32_MAX})`);
       latencyMs = l as number;
     }
     samples.push({ timestamp: timestamp as number, ok, latencyMs });

@@ -80,7 +80,12 @@ export class Daemon {
     private readonly log: Logger,
     hooks: DaemonHooks = daemonHooks,
   ) {
-    this.store = new StateStore(opts.stateDir, { chainId: c.chainId, escrow: c.address, oracle: identity, fromBlock: opts.fromBlock });
+    this.store = new StateStore(opts.stateDir, {
+      chainId: c.chainId,
+      escrow: c.address,
+      oracle: identity,
+      fromBlock: opts.fromBlock,
+    });
     this.sender = new DurableSender(c, relayer, this.store, log, hooks, this.stop);
     const shared = opts.sharedDir ? path.join(opts.sharedDir, `${c.chainId}-${c.address}`) : undefined;
     this.cosigner = new CoSigner(c, oracle, identity, opts, shared, this.store, log, (...a) => this.note(...a), hooks);
@@ -105,7 +110,14 @@ export class Daemon {
 
   /** Runs rounds until stopped (or once). Returns the exit code. */
   async run(): Promise<number> {
-    this.log.info({ action: "start", oracle: this.identity, key: this.oracleKey, escrow: this.c.address, chainId: this.c.chainId.toString(), once: this.opts.once });
+    this.log.info({
+      action: "start",
+      oracle: this.identity,
+      key: this.oracleKey,
+      escrow: this.c.address,
+      chainId: this.c.chainId.toString(),
+      once: this.opts.once,
+    });
     let attempt = 0;
     while (!this.stop.stopped) {
       try {
@@ -133,7 +145,14 @@ export class Daemon {
   /** One round: pending tx, discovery, measurement and signing, then batched posting and settling. */
   async round(): Promise<void> {
     await this.sender.resolvePending();
-    await discover(this.c, this.store, { identity: this.identity, names: this.opts.names, blockRange: this.opts.blockRange }, (id) => this.termsOf(id), this.log, this.stop);
+    await discover(
+      this.c,
+      this.store,
+      { identity: this.identity, names: this.opts.names, blockRange: this.opts.blockRange },
+      (id) => this.termsOf(id),
+      this.log,
+      this.stop,
+    );
     const now = await nextBlockTime(this.c.provider);
     const items: Item[] = [];
     for (const [id, a] of Object.entries(this.store.state.agreements)) {
@@ -163,7 +182,12 @@ export class Daemon {
   }
 
   /** What to do about one milestone now, read from the chain and the lifecycle rules: post, settle, or nothing. */
-  private async consider(terms: AgreementTerms, status: AgreementStatus, m: number, now: number): Promise<Item | undefined> {
+  private async consider(
+    terms: AgreementTerms,
+    status: AgreementStatus,
+    m: number,
+    now: number,
+  ): Promise<Item | undefined> {
     const id = terms.id.toString();
     const st = await readMilestone(this.c.escrow, terms.id, m);
     if (st.status === MilestoneStatus.Settled) return undefined;
@@ -171,18 +195,31 @@ export class Daemon {
     // Oracle i of the agreement relays i * stagger seconds late, so that co-signing daemons do not all send
     // the same post or settle at once (the escrow would reject all but the first: wasted gas, never a double post).
     const relayDelay = Math.max(0, terms.oracles.indexOf(this.identity)) * this.opts.staggerSeconds;
-    if (st.status === MilestoneStatus.Pending && status === AgreementStatus.Active && now >= window.from && now <= window.until) {
+    if (
+      st.status === MilestoneStatus.Pending &&
+      status === AgreementStatus.Active &&
+      now >= window.from &&
+      now <= window.until
+    ) {
       const measureAt = window.from + this.opts.lagSeconds;
       if (now < measureAt) return undefined; // let the last probes of the period land
       const post = await this.cosigner.prepare(terms, m, now); // only the relaying waits its turn
       if (post && now < measureAt + relayDelay && now + relayDelay <= window.until) {
-        this.note(id, m, "info", "waiting", `signed enough; relaying from ${formatTime(measureAt + relayDelay)} unless another oracle does first`);
+        this.note(
+          id,
+          m,
+          "info",
+          "waiting",
+          `signed enough; relaying from ${formatTime(measureAt + relayDelay)} unless another oracle does first`,
+        );
         return undefined;
       }
       return post;
     }
     const at = settleableAt(terms, m, st);
-    const open = status === AgreementStatus.Active || (status === AgreementStatus.Proposed && st.status === MilestoneStatus.Pending);
+    const open =
+      status === AgreementStatus.Active ||
+      (status === AgreementStatus.Proposed && st.status === MilestoneStatus.Pending);
     if (this.opts.settle && at !== undefined && now >= at + relayDelay && open) {
       return { kind: "settle", id, milestone: m };
     }
@@ -225,7 +262,11 @@ function positiveInt(v: string | undefined, flag: string, def: number): number {
 }
 
 /** `oracle run`: builds the daemon from the flags and runs it until SIGINT/SIGTERM (or one round with --once). */
-export async function runCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, logger = new Logger()): Promise<{ exitCode: number }> {
+export async function runCommand(
+  hre: HardhatRuntimeEnvironment,
+  args: OracleArgs,
+  logger = new Logger(),
+): Promise<{ exitCode: number }> {
   const names = parseMetricNames(args.metrics);
   const tolerance = parseTolerance(args.tolerance);
   let prober: Prober | undefined;
@@ -233,8 +274,18 @@ export async function runCommand(hre: HardhatRuntimeEnvironment, args: OracleArg
   if (args.url) {
     if (!args.store) throw new UserError("--store: missing (where the prober started by --url appends its results)");
     const store = ProbeStore.open(args.store);
-    if (store.repairedBytes > 0) logger.warn({ action: "store-repaired", store: args.store, tornBytesDropped: store.repairedBytes });
-    prober = new Prober(probeConfigFromArgs({ url: args.url, timeout: args.timeout, expectStatus: args.expectStatus, interval: args.probeInterval ?? "30" }), store, logger);
+    if (store.repairedBytes > 0)
+      logger.warn({ action: "store-repaired", store: args.store, tornBytesDropped: store.repairedBytes });
+    prober = new Prober(
+      probeConfigFromArgs({
+        url: args.url,
+        timeout: args.timeout,
+        expectStatus: args.expectStatus,
+        interval: args.probeInterval ?? "30",
+      }),
+      store,
+      logger,
+    );
     source = new FileSource(args.store);
   } else if (args.store && !args.samples && !args.prometheus) {
     source = new FileSource(args.store);

@@ -55,7 +55,9 @@ export function isMetricName(name: string): name is MetricName {
 /** Parses `--metrics NAME,NAME` (order kept, no duplicates, known names only). */
 export function parseMetricNames(spec: string | undefined, flag = "--metrics"): MetricName[] {
   if (spec === undefined || spec.trim() === "") {
-    throw new UserError(`${flag}: missing; give the agreement's metrics in order, e.g. availability_ppm,latency_p95_ms`);
+    throw new UserError(
+      `${flag}: missing; give the agreement's metrics in order, e.g. availability_ppm,latency_p95_ms`,
+    );
   }
   const names = spec.split(",").map((s) => s.trim());
   const out: MetricName[] = [];
@@ -84,7 +86,11 @@ export function nearestRankIndex(p: number, n: number): number {
  * Computes `names` over `samples` (which must already be limited to the period). Throws a UserError for an
  * empty period.
  */
-export function computeMetrics(samples: readonly Sample[], names: readonly MetricName[], what = "the period"): MetricsResult {
+export function computeMetrics(
+  samples: readonly Sample[],
+  names: readonly MetricName[],
+  what = "the period",
+): MetricsResult {
   const all = samples.length;
   if (all === 0) {
     throw new UserError(`no samples in ${what}: nothing to attest (the escrow's silent path applies)`);
@@ -108,10 +114,18 @@ export function computeMetrics(samples: readonly Sample[], names: readonly Metri
     }
     const rule = `nearest rank: ok latencies sorted ascending, index ceil(${p}/100 * okSamples) - 1`;
     if (ok === 0) {
-      return { name, value: UINT32_MAX, derivation: { rule: `${rule}; no ok sample: 4294967295`, allSamples: all, okSamples: 0, percentile: p } };
+      return {
+        name,
+        value: UINT32_MAX,
+        derivation: { rule: `${rule}; no ok sample: 4294967295`, allSamples: all, okSamples: 0, percentile: p },
+      };
     }
     const index = nearestRankIndex(p, ok);
-    return { name, value: latencies[index], derivation: { rule, allSamples: all, okSamples: ok, percentile: p, index } };
+    return {
+      name,
+      value: latencies[index],
+      derivation: { rule, allSamples: all, okSamples: ok, percentile: p, index },
+    };
   });
   return { counts: { all, ok, failed: all - ok }, metrics, values: metrics.map((m) => m.value) };
 }

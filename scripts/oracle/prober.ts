@@ -22,14 +22,22 @@ export async function probeOnce(cfg: Pick<ProbeConfig, "url" | "timeoutMs" | "ex
   const timestamp = Math.floor(Date.now() / 1000);
   const t0 = performance.now();
   try {
-    const res = await fetch(cfg.url, { signal: AbortSignal.timeout(cfg.timeoutMs), redirect: "manual", cache: "no-store" });
+    const res = await fetch(cfg.url, {
+      signal: AbortSignal.timeout(cfg.timeoutMs),
+      redirect: "manual",
+      cache: "no-store",
+    });
     await res.arrayBuffer();
     const latency = Math.round(performance.now() - t0);
-    if (res.status !== cfg.expectStatus) return { timestamp, ok: false, latency_ms: null, status: res.status, error: `status ${res.status}` };
+    if (res.status !== cfg.expectStatus)
+      return { timestamp, ok: false, latency_ms: null, status: res.status, error: `status ${res.status}` };
     return { timestamp, ok: true, latency_ms: latency, status: res.status };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
-    const error = err.name === "TimeoutError" || err.name === "AbortError" ? `timeout after ${cfg.timeoutMs} ms` : (err.cause?.code ?? err.message);
+    const error =
+      err.name === "TimeoutError" || err.name === "AbortError"
+        ? `timeout after ${cfg.timeoutMs} ms`
+        : (err.cause?.code ?? err.message);
     return { timestamp, ok: false, latency_ms: null, status: null, error };
   }
 }
@@ -91,7 +99,10 @@ export class Prober {
   }
 }
 
-export function probeConfigFromArgs(args: Pick<OracleArgs, "url" | "interval" | "timeout" | "expectStatus">, urlFlag = "--url"): ProbeConfig {
+export function probeConfigFromArgs(
+  args: Pick<OracleArgs, "url" | "interval" | "timeout" | "expectStatus">,
+  urlFlag = "--url",
+): ProbeConfig {
   const url = (args.url ?? "").trim();
   if (url === "") throw new UserError(`${urlFlag}: missing (the URL to probe)`);
   try {
@@ -107,7 +118,8 @@ export function probeConfigFromArgs(args: Pick<OracleArgs, "url" | "interval" | 
     return n;
   };
   const status = positive(args.expectStatus, "--expect-status", 200);
-  if (!Number.isInteger(status) || status < 100 || status > 599) throw new UserError(`--expect-status: "${args.expectStatus}" is not an HTTP status`);
+  if (!Number.isInteger(status) || status < 100 || status > 599)
+    throw new UserError(`--expect-status: "${args.expectStatus}" is not an HTTP status`);
   return {
     url,
     intervalMs: positive(args.interval, "--interval", 30) * 1000,
@@ -117,19 +129,30 @@ export function probeConfigFromArgs(args: Pick<OracleArgs, "url" | "interval" | 
 }
 
 /** `oracle probe --url URL --store FILE [--interval S] [--timeout MS] [--expect-status N] [--count N]`. */
-export async function probeCommand(args: OracleArgs, _out: Output, logger = new Logger()): Promise<{ exitCode: number; probes: number }> {
+export async function probeCommand(
+  args: OracleArgs,
+  _out: Output,
+  logger = new Logger(),
+): Promise<{ exitCode: number; probes: number }> {
   const cfg = probeConfigFromArgs(args);
   if (!args.store) throw new UserError("--store: missing (the JSON-lines file probe results are appended to)");
   let max = Infinity;
   if (args.count !== undefined) {
     max = Number(args.count);
-    if (!Number.isSafeInteger(max) || max <= 0) throw new UserError(`--count: "${args.count}" is not a positive integer`);
+    if (!Number.isSafeInteger(max) || max <= 0)
+      throw new UserError(`--count: "${args.count}" is not a positive integer`);
   }
   const store = ProbeStore.open(args.store);
   if (store.repairedBytes > 0) {
     logger.warn({ action: "store-repaired", store: args.store, tornBytesDropped: store.repairedBytes });
   }
-  logger.info({ action: "probe-start", url: cfg.url, store: args.store, intervalMs: cfg.intervalMs, timeoutMs: cfg.timeoutMs });
+  logger.info({
+    action: "probe-start",
+    url: cfg.url,
+    store: args.store,
+    intervalMs: cfg.intervalMs,
+    timeoutMs: cfg.timeoutMs,
+  });
   let prober!: Prober;
   let stop: () => void = () => undefined;
   await new Promise<void>((resolve) => {

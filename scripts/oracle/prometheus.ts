@@ -37,7 +37,8 @@ export function prometheusConfigFromArgs(args: {
   } catch {
     throw new UserError(`--prometheus: "${url}" is not a URL (e.g. http://127.0.0.1:9090)`);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UserError(`--prometheus: "${url}" is not an http(s) URL`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new UserError(`--prometheus: "${url}" is not an http(s) URL`);
   const num = (v: string | undefined, flag: string, def: number): number => {
     if (v === undefined || v === "") return def;
     const n = Number(v);
@@ -60,10 +61,18 @@ interface MatrixSeries {
 
 /** Parses a query_range response body; throws a UserError naming the query on an error answer. */
 export function parseQueryRange(body: unknown, query: string, flag: string): MatrixSeries[] {
-  const o = body as { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
-  if (o === null || typeof o !== "object") throw new UserError(`${flag}: Prometheus answered something that is not JSON for "${query}"`);
+  const o = body as {
+    status?: string;
+    error?: string;
+    errorType?: string;
+    data?: { resultType?: string; result?: unknown };
+  };
+  if (o === null || typeof o !== "object")
+    throw new UserError(`${flag}: Prometheus answered something that is not JSON for "${query}"`);
   if (o.status !== "success") {
-    throw new UserError(`${flag}: Prometheus rejected "${query}": ${o.errorType ?? "error"}: ${o.error ?? "no message"}`);
+    throw new UserError(
+      `${flag}: Prometheus rejected "${query}": ${o.errorType ?? "error"}: ${o.error ?? "no message"}`,
+    );
   }
   if (o.data?.resultType !== "matrix" || !Array.isArray(o.data.result)) {
     throw new UserError(`${flag}: "${query}" did not return a range vector (resultType ${o.data?.resultType})`);
@@ -84,10 +93,16 @@ export class PrometheusSource implements SampleSource {
     u.searchParams.set("step", String(this.config.stepSeconds));
     let res: Response;
     try {
-      res = await fetch(u, { signal: AbortSignal.timeout(this.config.timeoutMs), headers: { accept: "application/json" } });
+      res = await fetch(u, {
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+        headers: { accept: "application/json" },
+      });
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
-      const why = err.name === "TimeoutError" ? `no answer within ${this.config.timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message);
+      const why =
+        err.name === "TimeoutError"
+          ? `no answer within ${this.config.timeoutMs} ms`
+          : (err.cause?.code ?? err.cause?.message ?? err.message);
       throw new UserError(`--prometheus: cannot reach ${this.config.url} (${why})`);
     }
     let body: unknown;
@@ -95,7 +110,9 @@ export class PrometheusSource implements SampleSource {
     try {
       body = JSON.parse(text);
     } catch {
-      throw new UserError(`--prometheus: ${this.config.url} answered HTTP ${res.status} that is not the Prometheus API (${text.slice(0, 60).trim()})`);
+      throw new UserError(
+        `--prometheus: ${this.config.url} answered HTTP ${res.status} that is not the Prometheus API (${text.slice(0, 60).trim()})`,
+      );
     }
     return parseQueryRange(body, query, flag);
   }
@@ -109,11 +126,14 @@ export class PrometheusSource implements SampleSource {
       const to = Math.min(from + (MAX_STEPS_PER_REQUEST - 1) * step, end - 1e-3);
       const result = await this.get(query, from, to, flag);
       if (result.length > 1) {
-        throw new UserError(`${flag}: "${query}" returned ${result.length} series; select one (e.g. {instance="..."}) or aggregate`);
+        throw new UserError(
+          `${flag}: "${query}" returned ${result.length} series; select one (e.g. {instance="..."}) or aggregate`,
+        );
       }
       for (const s of result) {
         const l = JSON.stringify(s.metric);
-        if (labels !== undefined && labels !== l) throw new UserError(`${flag}: "${query}" returned different series over the period; select one`);
+        if (labels !== undefined && labels !== l)
+          throw new UserError(`${flag}: "${query}" returned different series over the period; select one`);
         labels = l;
         for (const [t, v] of s.values) {
           if (t >= start && t < end) out.set(t, Number(v));
@@ -125,7 +145,10 @@ export class PrometheusSource implements SampleSource {
 
   async samplesFor(start: number, end: number): Promise<SourceSamples> {
     const success = await this.series(this.config.successQuery, start, end, "--prom-success");
-    const latency = success.size === 0 ? new Map<number, number>() : await this.series(this.config.latencyQuery, start, end, "--prom-latency");
+    const latency =
+      success.size === 0
+        ? new Map<number, number>()
+        : await this.series(this.config.latencyQuery, start, end, "--prom-latency");
     const samples: Sample[] = [];
     for (const [t, v] of [...success.entries()].sort((a, b) => a[0] - b[0])) {
       if (!Number.isFinite(v)) continue;
@@ -134,7 +157,9 @@ export class PrometheusSource implements SampleSource {
       if (ok) {
         const seconds = latency.get(t);
         if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) {
-          throw new UserError(`--prom-latency: "${this.config.latencyQuery}" has no value at ${t} where "${this.config.successQuery}" is ok`);
+          throw new UserError(
+            `--prom-latency: "${this.config.latencyQuery}" has no value at ${t} where "${this.config.successQuery}" is ok`,
+          );
         }
         latencyMs = Math.min(UINT32_MAX, Math.round(seconds * 1000));
       }

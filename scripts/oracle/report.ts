@@ -122,14 +122,16 @@ export function validateReport(v: unknown, name = "report"): Report {
   if (o.format !== REPORT_FORMAT) bad("format", `must be "${REPORT_FORMAT}"`);
   if (typeof o.chainId !== "string" || !/^[0-9]+$/.test(o.chainId)) bad("chainId", "must be a decimal string");
   if (typeof o.escrow !== "string" || !isAddress(o.escrow)) bad("escrow", "must be an address");
-  if (typeof o.agreementId !== "string" || !/^[0-9]+$/.test(o.agreementId)) bad("agreementId", "must be a decimal string");
+  if (typeof o.agreementId !== "string" || !/^[0-9]+$/.test(o.agreementId))
+    bad("agreementId", "must be a decimal string");
   if (!isUint(o.milestone)) bad("milestone", "must be a non-negative integer");
   const period = o.period as Record<string, unknown> | null;
   if (period === null || typeof period !== "object" || !isUint(period.start) || !isUint(period.end)) {
     bad("period", "must be {start, end} in unix seconds");
   }
   if (typeof o.oracle !== "string" || !isAddress(o.oracle)) bad("oracle", "must be an address");
-  if (!Array.isArray(o.values) || !o.values.every((x) => isUint(x, 4_294_967_295))) bad("values", "must be an array of uint32");
+  if (!Array.isArray(o.values) || !o.values.every((x) => isUint(x, 4_294_967_295)))
+    bad("values", "must be an array of uint32");
   if (!Array.isArray(o.metrics)) bad("metrics", "must be an array");
   const metrics = o.metrics as unknown[];
   const values = o.values as number[];

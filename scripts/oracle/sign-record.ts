@@ -60,7 +60,9 @@ export function readSignedRecord(stateDir: string, k: MilestoneKey): SignedRecor
     rec = JSON.parse(text) as SignedRecord;
   } catch {
     // Never happens with the link protocol below; refusing keeps the rule (we cannot tell what was signed).
-    throw new UserError(`--state: the signing record ${file} is not valid JSON; restore it (this oracle may have signed this milestone already)`);
+    throw new UserError(
+      `--state: the signing record ${file} is not valid JSON; restore it (this oracle may have signed this milestone already)`,
+    );
   }
   if (rec.format !== SIGNED_FORMAT || typeof rec.digest !== "string") {
     throw new UserError(`--state: the signing record ${file} is not a "${SIGNED_FORMAT}" record`);
@@ -79,7 +81,11 @@ function refuse(k: MilestoneKey, digest: string, existing: SignedRecord, file: s
  * Records that the oracle signs `digest` for the milestone (durably: fsync'd file and folder), or confirms that
  * it already did. Throws a UserError when another digest was recorded for the milestone.
  */
-export function recordSigned(stateDir: string, k: MilestoneKey, att: { digest: string; values: readonly number[]; evidence: string }): SignedRecord {
+export function recordSigned(
+  stateDir: string,
+  k: MilestoneKey,
+  att: { digest: string; values: readonly number[]; evidence: string },
+): SignedRecord {
   const file = signedRecordPath(stateDir, k);
   const existing = readSignedRecord(stateDir, k);
   if (existing) {

@@ -6,14 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import {
-  type Provider,
-  type TypedDataDomain,
-  Wallet,
-  getAddress,
-  isAddress,
-  isHexString,
-} from "ethers";
+import { type Provider, type TypedDataDomain, Wallet, getAddress, isAddress, isHexString } from "ethers";
 import type { SLAEscrow } from "../../typechain-types";
 import { type Attestation, attestationDigest, readDomain } from "../lib/attestation";
 import { UserError } from "../lib/errors";
@@ -41,7 +34,9 @@ export async function loadOracleKey(opts: KeyOptions = {}): Promise<Wallet> {
   }
   const key = (env.ORACLE_PRIVATE_KEY ?? "").trim();
   if (key === "") {
-    throw new UserError("ORACLE_PRIVATE_KEY: not set (put it in .env, or pass --keystore FILE with ORACLE_KEYSTORE_PASSWORD)");
+    throw new UserError(
+      "ORACLE_PRIVATE_KEY: not set (put it in .env, or pass --keystore FILE with ORACLE_KEYSTORE_PASSWORD)",
+    );
   }
   return new Wallet(parsePrivateKey("ORACLE_PRIVATE_KEY", key));
 }
@@ -56,10 +51,14 @@ export function relayerKey(oracle: Wallet, env: NodeJS.ProcessEnv = process.env)
 export async function escrowDomain(escrow: SLAEscrow, chainId: bigint): Promise<TypedDataDomain> {
   const domain = await readDomain(escrow);
   if (BigInt(domain.chainId ?? 0) !== chainId) {
-    throw new UserError(`wrong network: the escrow's EIP-712 domain is for chain ${domain.chainId}, the RPC is chain ${chainId}`);
+    throw new UserError(
+      `wrong network: the escrow's EIP-712 domain is for chain ${domain.chainId}, the RPC is chain ${chainId}`,
+    );
   }
   if (getAddress(String(domain.verifyingContract)) !== getAddress(await escrow.getAddress())) {
-    throw new UserError(`the escrow's EIP-712 domain names ${domain.verifyingContract}, not ${await escrow.getAddress()}`);
+    throw new UserError(
+      `the escrow's EIP-712 domain names ${domain.verifyingContract}, not ${await escrow.getAddress()}`,
+    );
   }
   return domain;
 }
@@ -88,7 +87,9 @@ export async function signChecked(
     // A contract-wallet oracle: its ERC-1271 isValidSignature must accept this key's signature of the digest.
     const runner = escrow.runner?.provider ?? undefined;
     if (!runner || !(await isValidSignatureFor(digest, oracle, signature, runner))) {
-      throw new UserError(`--oracle-address: the wallet ${getAddress(oracle)} does not accept ${wallet.address}'s signature (ERC-1271 isValidSignature)`);
+      throw new UserError(
+        `--oracle-address: the wallet ${getAddress(oracle)} does not accept ${wallet.address}'s signature (ERC-1271 isValidSignature)`,
+      );
     }
   }
   return { signature, digest };
@@ -242,11 +243,14 @@ export async function collectSignatures(
     else if (getAddress(s.escrow) !== getAddress(expected.escrow)) reject(`for escrow ${s.escrow}`);
     else if (BigInt(s.agreementId) !== expected.agreementId || s.milestone !== expected.milestone) {
       reject(`for agreement ${s.agreementId} milestone ${s.milestone}`);
-    } else if (s.evidence.toLowerCase() !== expected.evidence.toLowerCase()) reject(`signs evidence ${s.evidence}, the report's is ${expected.evidence}`);
-    else if (s.values.join(",") !== expected.values.join(",")) reject(`signs values [${s.values.join(",")}], the report has [${expected.values.join(",")}]`);
+    } else if (s.evidence.toLowerCase() !== expected.evidence.toLowerCase())
+      reject(`signs evidence ${s.evidence}, the report's is ${expected.evidence}`);
+    else if (s.values.join(",") !== expected.values.join(","))
+      reject(`signs values [${s.values.join(",")}], the report has [${expected.values.join(",")}]`);
     else if (!oracles.includes(getAddress(s.signer))) reject(`signer ${s.signer} is not an oracle of the agreement`);
     else if (seen.has(getAddress(s.signer))) reject(`a second signature of ${s.signer}`);
-    else if (!(await isValidSignatureFor(expected.digest, s.signer, s.signature, provider))) reject(`the signature is not ${s.signer}'s over digest ${expected.digest}`);
+    else if (!(await isValidSignatureFor(expected.digest, s.signer, s.signature, provider)))
+      reject(`the signature is not ${s.signer}'s over digest ${expected.digest}`);
     else {
       seen.add(getAddress(s.signer));
       result.valid.push({ signer: getAddress(s.signer), signature: s.signature, file });

@@ -57,7 +57,10 @@ export function parseStore(text: string, name = "store"): StoreRead {
         throw new UserError(`${name} line ${i + 1}: not a JSON object: "${row.slice(0, 80)}"`);
       }
       const s = toSample(parsed);
-      if (!s) throw new UserError(`${name} line ${i + 1}: not a probe result {timestamp, ok, latency_ms}: "${row.slice(0, 80)}"`);
+      if (!s)
+        throw new UserError(
+          `${name} line ${i + 1}: not a probe result {timestamp, ok, latency_ms}: "${row.slice(0, 80)}"`,
+        );
       samples.push(s);
       lines++;
     }

@@ -12,8 +12,14 @@ task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see
   .addOptionalParam("metrics", "metric names in the agreement's metric order, e.g. availability_ppm,latency_p95_ms")
   .addOptionalParam("report", "report file (verify, sign, post)")
   .addOptionalParam("escrow", "escrow address (default: the SLAEscrow deployment of the network)")
-  .addOptionalParam("keystore", "encrypted JSON keystore (password in ORACLE_KEYSTORE_PASSWORD) instead of ORACLE_PRIVATE_KEY")
-  .addOptionalParam("oracleAddress", "attest/sign/run: the oracle is this contract wallet (ERC-1271), the key one of its signers")
+  .addOptionalParam(
+    "keystore",
+    "encrypted JSON keystore (password in ORACLE_KEYSTORE_PASSWORD) instead of ORACLE_PRIVATE_KEY",
+  )
+  .addOptionalParam(
+    "oracleAddress",
+    "attest/sign/run: the oracle is this contract wallet (ERC-1271), the key one of its signers",
+  )
   .addOptionalParam("out", "output file (attest: the report; sign: the signature file)")
   .addOptionalParam("signatures", "post: signature files or folders, comma separated (default: the report's folder)")
   .addOptionalParam("tolerance", "sign/run: NAME=N or NAME=N% per metric, comma separated")
@@ -23,7 +29,10 @@ task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see
   .addOptionalParam("promStep", "Prometheus query step in seconds (default 15)")
   .addOptionalParam("promTimeout", "Prometheus request timeout in ms (default 10000)")
   .addOptionalParam("fromBlock", "first block to search for events (default 0)")
-  .addOptionalParam("state", "run/attest/sign: state folder, incl. the record of the one digest signed per milestone (default oracle-state/<network>/<key address>)")
+  .addOptionalParam(
+    "state",
+    "run/attest/sign: state folder, incl. the record of the one digest signed per milestone (default oracle-state/<network>/<key address>)",
+  )
   .addOptionalParam("shared", "run: shared folder where co-signing oracles exchange reports and signatures")
   .addOptionalParam("interval", "run: seconds between rounds (default 30); probe: seconds between probes")
   .addOptionalParam("blockRange", "run: blocks per event query (default 5000)")
@@ -34,9 +43,18 @@ task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see
   .addOptionalParam("timeout", "probe: request timeout in ms (default 5000)")
   .addOptionalParam("expectStatus", "probe: expected HTTP status (default 200)")
   .addOptionalParam("count", "probe: stop after this many probes")
-  .addOptionalParam("lag", "run: seconds after a milestone's dueAt before measuring it (default 0; with --url: the probe timeout + 1 s)")
-  .addOptionalParam("proposalWindow", "run --shared: seconds after publishing its report before an oracle signs the first proposal in oracle order within its tolerance (default 60; at most half the attestation window)")
-  .addOptionalParam("stagger", "run: oracle i of an agreement relays posts and settles i * this many seconds late (default 15)")
+  .addOptionalParam(
+    "lag",
+    "run: seconds after a milestone's dueAt before measuring it (default 0; with --url: the probe timeout + 1 s)",
+  )
+  .addOptionalParam(
+    "proposalWindow",
+    "run --shared: seconds after publishing its report before an oracle signs the first proposal in oracle order within its tolerance (default 60; at most half the attestation window)",
+  )
+  .addOptionalParam(
+    "stagger",
+    "run: oracle i of an agreement relays posts and settles i * this many seconds late (default 15)",
+  )
   .addOptionalParam("probeInterval", "run --url: seconds between probes (default 30)")
   .setAction(async (args, hre) => {
     const { runOracleTask } = await import("./cli");

@@ -24,7 +24,8 @@ export function parseTolerance(spec: string | undefined, flag = "--tolerance"): 
     const m = /^\s*([a-z0-9_]+)\s*=\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*$/.exec(part);
     if (!m) throw new UserError(`${flag}: "${part}" is not NAME=N or NAME=N%`);
     const [, name, amount, pct] = m;
-    if (!isMetricName(name)) throw new UserError(`${flag}: unknown metric "${name}" (known: ${METRIC_NAMES.join(", ")})`);
+    if (!isMetricName(name))
+      throw new UserError(`${flag}: unknown metric "${name}" (known: ${METRIC_NAMES.join(", ")})`);
     out[name] = pct ? { kind: "pct", percent: Number(amount) } : { kind: "abs", amount: Number(amount) };
   }
   return out;
@@ -60,7 +61,14 @@ export function outOfTolerance(
     const difference = Math.abs(proposed[i] - own[i]);
     const allowed = allowedDifference(tolerance[name], own[i]);
     if (difference > allowed) {
-      out.push({ name, proposed: proposed[i], own: own[i], difference, allowed, tolerance: describeTolerance(tolerance[name]) });
+      out.push({
+        name,
+        proposed: proposed[i],
+        own: own[i],
+        difference,
+        allowed,
+        tolerance: describeTolerance(tolerance[name]),
+      });
     }
   });
   return out;
@@ -68,6 +76,9 @@ export function outOfTolerance(
 
 export function formatDifferences(diffs: readonly Difference[]): string {
   return diffs
-    .map((d) => `${d.name} differs by ${d.difference} (report ${d.proposed}, ours ${d.own}; tolerance ${d.tolerance} = ${d.allowed})`)
+    .map(
+      (d) =>
+        `${d.name} differs by ${d.difference} (report ${d.proposed}, ours ${d.own}; tolerance ${d.tolerance} = ${d.allowed})`,
+    )
     .join("; ");
 }

@@ -292,7 +292,11 @@ export async function readTerms(c: EscrowContext, id: bigint): Promise<Agreement
 }
 
 /** Agreement `id`'s terms and token; the token's units become the error explanations' (`run.explain`). */
-export async function agreementOf(c: EscrowContext, id: bigint, run: RunState): Promise<{ terms: AgreementTerms; token: ResolvedToken }> {
+export async function agreementOf(
+  c: EscrowContext,
+  id: bigint,
+  run: RunState,
+): Promise<{ terms: AgreementTerms; token: ResolvedToken }> {
   const terms = await readTerms(c, id);
   const token = await tokenOnNetwork(c.hre, terms.token);
   run.explain = explainFor(token);

@@ -8,7 +8,16 @@ import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { DEFAULT_BLOCK_RANGE, type HistoryEntry, agreementHistory, describeEvent } from "../lib/history";
 import { acceptDeadline, attestWindow, milestoneActions } from "../lib/lifecycle";
-import { AGREEMENT_STATUS, AgreementStatus, type AgreementTerms, MILESTONE_STATUS, MilestoneStatus, type MilestoneState, periodOf, readMilestone } from "../lib/model";
+import {
+  AGREEMENT_STATUS,
+  AgreementStatus,
+  type AgreementTerms,
+  MILESTONE_STATUS,
+  MilestoneStatus,
+  type MilestoneState,
+  periodOf,
+  readMilestone,
+} from "../lib/model";
 import { latestBlockTime } from "../lib/time";
 import { split } from "../lib/penalty";
 import { type ResolvedToken } from "../lib/token";
@@ -69,19 +78,31 @@ export interface StatusReport {
 const SETTLEMENT = ["attested", "arbitrated", "arbitration timed out", "silent"];
 
 /** The "next" column: what the lifecycle rules (scripts/lib/lifecycle.ts) allow on the milestone, in words. */
-function nextStep(terms: AgreementTerms, agreement: AgreementStatus, m: number, state: MilestoneState, now: number): string {
+function nextStep(
+  terms: AgreementTerms,
+  agreement: AgreementStatus,
+  m: number,
+  state: MilestoneState,
+  now: number,
+): string {
   const actions = milestoneActions(terms, agreement, m, state, now);
   const find = (name: string) => actions.find((x) => x.action === name);
   const settle = find("settle");
   switch (state.status) {
     case MilestoneStatus.Pending: {
-      if (agreement === AgreementStatus.Proposed) return `waits for the vendor; refunded by settle after ${formatTime(attestWindow(terms, m).until)}`;
+      if (agreement === AgreementStatus.Proposed)
+        return `waits for the vendor; refunded by settle after ${formatTime(attestWindow(terms, m).until)}`;
       const attest = find("attest");
-      if (attest !== undefined) return now < attest.from ? `attest from ${formatTime(attest.from)}` : `attest until ${formatTime(attest.until as number)}`;
+      if (attest !== undefined)
+        return now < attest.from
+          ? `attest from ${formatTime(attest.from)}`
+          : `attest until ${formatTime(attest.until as number)}`;
       return `settle now (silent cut ${formatCut(terms.silentCutBps)})`;
     }
     case MilestoneStatus.Attested:
-      return find("dispute") !== undefined && settle !== undefined ? `dispute until ${formatTime(settle.from)}, settle from then` : "settle now";
+      return find("dispute") !== undefined && settle !== undefined
+        ? `dispute until ${formatTime(settle.from)}, settle from then`
+        : "settle now";
     case MilestoneStatus.Disputed:
       return settle !== undefined && !settle.now
         ? `arbitrator resolves; else settle from ${formatTime(settle.from)}`
@@ -184,7 +205,10 @@ async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: Run
       blockRange: DEFAULT_BLOCK_RANGE,
       onProgress:
         ranges > 1
-          ? (p) => say(`  scanning blocks ${p.fromBlock}..${p.scannedTo} of ${p.fromBlock}..${p.toBlock} (${p.events} events so far)`)
+          ? (p) =>
+              say(
+                `  scanning blocks ${p.fromBlock}..${p.scannedTo} of ${p.fromBlock}..${p.toBlock} (${p.events} events so far)`,
+              )
           : undefined,
     });
     report.history = history;

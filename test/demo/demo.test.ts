@@ -72,7 +72,9 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
 
   it("measures the scripted timeline: outages in months 2, 4 and 6, slow spells in months 3 and 4", async function () {
     // Availability depends only on which probes failed, which the script decides.
-    expect(result.rows.map((r) => r.availabilityPpm)).to.deep.equal([1_000_000, 997_916, 1_000_000, 991_666, 1_000_000, 944_444]);
+    expect(result.rows.map((r) => r.availabilityPpm)).to.deep.equal([
+      1_000_000, 997_916, 1_000_000, 991_666, 1_000_000, 944_444,
+    ]);
     expect(result.rows.map((r) => r.samples.failed)).to.deep.equal([0, 3, 0, 12, 0, 80]);
     // A response is never measured faster than the service delayed it: the slow spells set a lower bound.
     expect(result.rows[2].p95Ms).to.be.at.least(600);
@@ -133,7 +135,8 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
     const count = (c: string): number => commands.filter((x) => x === c).length;
     expect(count("sla:create")).to.equal(1);
     expect(count("sla:accept")).to.equal(1);
-    for (const c of ["oracle attest", "oracle sign", "oracle post", "oracle verify", "sla:settle"]) expect(count(c), c).to.equal(6);
+    for (const c of ["oracle attest", "oracle sign", "oracle post", "oracle verify", "sla:settle"])
+      expect(count(c), c).to.equal(6);
     expect(count("sla:withdraw")).to.equal(2);
     expect(count("sla:status")).to.equal(1);
     expect(commands).to.have.length(35);
@@ -143,10 +146,17 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
 
     // Each oracle has its own state folder in the demo's output, holding the one digest it signed per milestone:
     // the posted attestation's. The oracle that did not sign a milestone has no record of it.
-    for (const dir of Object.values(result.oracleStateDirs)) expect(path.relative(result.outDir, dir).startsWith("..")).to.equal(false);
+    for (const dir of Object.values(result.oracleStateDirs))
+      expect(path.relative(result.outDir, dir).startsWith("..")).to.equal(false);
     for (const r of result.rows) {
       for (const oracle of result.oracles) {
-        const key = { chainId: result.chainId, escrow: result.escrow, agreementId: result.agreementId, milestone: r.milestone, oracle };
+        const key = {
+          chainId: result.chainId,
+          escrow: result.escrow,
+          agreementId: result.agreementId,
+          milestone: r.milestone,
+          oracle,
+        };
         const record = readSignedRecord(result.oracleStateDirs[oracle], key);
         if (r.signers.includes(oracle)) {
           expect(record?.evidence, `milestone ${r.milestone} ${oracle}`).to.equal(r.evidence);
@@ -156,7 +166,11 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
         }
       }
       // The two signature files beside the report, as `oracle attest` and `oracle sign` write them.
-      const sigs = fs.readdirSync(path.dirname(r.reportFile)).filter((f) => f.startsWith(`agreement-${result.agreementId}-milestone-${r.milestone}.`) && f.endsWith(".sig.json"));
+      const sigs = fs
+        .readdirSync(path.dirname(r.reportFile))
+        .filter(
+          (f) => f.startsWith(`agreement-${result.agreementId}-milestone-${r.milestone}.`) && f.endsWith(".sig.json"),
+        );
       expect(sigs).to.have.length(2);
     }
   });
@@ -221,7 +235,17 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
     expect(task.message).to.match(/^sla:settle: .*999/);
     const key = privateKeyOf(result.oracles[0]);
     const oracle = await failure(() =>
-      commands.oracle({ command: "attest", agreement: "999", milestone: "0", samples: result.storeFile, metrics: result.metricNames.join(","), state: path.join(outDir, "failing-state") }, { ORACLE_PRIVATE_KEY: key }),
+      commands.oracle(
+        {
+          command: "attest",
+          agreement: "999",
+          milestone: "0",
+          samples: result.storeFile,
+          metrics: result.metricNames.join(","),
+          state: path.join(outDir, "failing-state"),
+        },
+        { ORACLE_PRIVATE_KEY: key },
+      ),
     );
     expect(oracle).to.be.instanceOf(UserError);
     expect(oracle.message).to.match(/^oracle attest: --agreement: agreement 999 does not exist/);
@@ -254,10 +278,14 @@ describe("demo: npx hardhat run scripts/demo/index.ts", function () {
       err = e;
     }
     expect(err).to.be.instanceOf(UserError);
-    expect(await demoFailureMessage(err, fake)).to.equal("no node at http://127.0.0.1:8545: start one with npx hardhat node");
+    expect(await demoFailureMessage(err, fake)).to.equal(
+      "no node at http://127.0.0.1:8545: start one with npx hardhat node",
+    );
     // The same error thrown later (a node that goes away mid-run) reads the same.
     const late = Object.assign(new Error("HH108: Cannot connect to the network localhost."), { number: 108 });
-    expect(await demoFailureMessage(late, fake)).to.equal("no node at http://127.0.0.1:8545: start one with npx hardhat node");
+    expect(await demoFailureMessage(late, fake)).to.equal(
+      "no node at http://127.0.0.1:8545: start one with npx hardhat node",
+    );
   });
 
   it("refuses a public network (the demo moves the chain's clock)", async function () {

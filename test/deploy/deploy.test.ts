@@ -21,7 +21,13 @@ import { JsonRpcProvider, Wallet, encryptKeystoreJson, getCreate2Address, id, ke
 import { SLAEscrow__factory } from "../../typechain-types";
 import { CREATE2_FACTORY, SLA_ESCROW_SALT } from "../../deploy/00_escrow";
 import { type DeploymentExport, exportPath } from "../../deploy/99_export";
-import { PUBLIC_NETWORKS, VARS, buildNetworks, resolveDeployerKey, selectedNetwork } from "../../scripts/adapters/networks";
+import {
+  PUBLIC_NETWORKS,
+  VARS,
+  buildNetworks,
+  resolveDeployerKey,
+  selectedNetwork,
+} from "../../scripts/adapters/networks";
 
 const ROOT = hre.config.paths.root;
 const CLI = require.resolve("hardhat/internal/cli/bootstrap.js");
@@ -136,15 +142,22 @@ describe("deployment", function () {
 
     it("builds the selected testnet from its variables and names a bad one", function () {
       const key = Wallet.createRandom().privateKey;
-      const networks = buildNetworks({ ARBITRUM_SEPOLIA_RPC_URL: "https://rpc.example/KEY", DEPLOYER_PRIVATE_KEY: key }, "arbitrumSepolia");
-      expect(networks.arbitrumSepolia).to.deep.equal({ url: "https://rpc.example/KEY", chainId: 421_614, accounts: [key] });
+      const networks = buildNetworks(
+        { ARBITRUM_SEPOLIA_RPC_URL: "https://rpc.example/KEY", DEPLOYER_PRIVATE_KEY: key },
+        "arbitrumSepolia",
+      );
+      expect(networks.arbitrumSepolia).to.deep.equal({
+        url: "https://rpc.example/KEY",
+        chainId: 421_614,
+        accounts: [key],
+      });
       expect(() => buildNetworks(garbage, "sepolia")).to.throw("SEPOLIA_RPC_URL: expected an http:// or https:// URL");
       expect(() => buildNetworks({ ...garbage, SEPOLIA_RPC_URL: "https://x" }, "sepolia")).to.throw(
         "DEPLOYER_PRIVATE_KEY: expected 64 hex digits (0x optional)",
       );
-      expect(() => buildNetworks({ SEPOLIA_RPC_URL: "https://x", DEPLOYER_PRIVATE_KEY: "0x" + "0".repeat(64) }, "sepolia")).to.throw(
-        "DEPLOYER_PRIVATE_KEY: not a valid secp256k1 private key",
-      );
+      expect(() =>
+        buildNetworks({ SEPOLIA_RPC_URL: "https://x", DEPLOYER_PRIVATE_KEY: "0x" + "0".repeat(64) }, "sepolia"),
+      ).to.throw("DEPLOYER_PRIVATE_KEY: not a valid secp256k1 private key");
     });
   });
 
@@ -160,11 +173,15 @@ describe("deployment", function () {
         );
       }
       // --no-deploy: hardhat-deploy's node would otherwise run the deploy scripts itself (and deploy/ is what we test).
-      const child = spawn(process.execPath, [CLI, "node", "--hostname", "127.0.0.1", "--port", String(PORT), "--no-deploy"], {
-        cwd: ROOT,
-        env: localEnv(),
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI, "node", "--hostname", "127.0.0.1", "--port", String(PORT), "--no-deploy"],
+        {
+          cwd: ROOT,
+          env: localEnv(),
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       node = child;
       child.stdout?.on("data", (d: Buffer) => (nodeOut += d.toString()));
       child.stderr?.on("data", (d: Buffer) => (nodeOut += d.toString()));
@@ -175,7 +192,8 @@ describe("deployment", function () {
           expect(await rpc<string>("eth_chainId")).to.equal("0x7a69");
           break;
         } catch (e) {
-          if (Date.now() > deadline) throw new Error(`hardhat node did not answer on ${RPC} within 60 s (${e}):\n${nodeOut}`, { cause: e });
+          if (Date.now() > deadline)
+            throw new Error(`hardhat node did not answer on ${RPC} within 60 s (${e}):\n${nodeOut}`, { cause: e });
           await new Promise((r) => setTimeout(r, 250));
         }
       }
@@ -196,7 +214,9 @@ describe("deployment", function () {
       const first = await hardhat(["deploy", "--network", "localhost", "--no-compile"], localEnv());
       expect(first.code, first.out).to.equal(0);
       expect(first.out).to.include('deploying "SLAEscrow"');
-      const deployed = /deploying "SLAEscrow" \(tx: 0x[0-9a-f]{64}\)\.\.\.: deployed at (0x[0-9a-fA-F]{40})/.exec(first.out);
+      const deployed = /deploying "SLAEscrow" \(tx: 0x[0-9a-f]{64}\)\.\.\.: deployed at (0x[0-9a-fA-F]{40})/.exec(
+        first.out,
+      );
       expect(deployed, first.out).to.not.equal(null);
       address = deployed![1];
       const nonce = await rpc<string>("eth_getTransactionCount", [DEPLOYER, "latest"]);
@@ -293,10 +313,18 @@ describe("deployment", function () {
 
     it("takes DEPLOYER_PRIVATE_KEY, or decrypts DEPLOYER_KEYSTORE (relative to the project)", async function () {
       const direct = await resolveDeployerKey({ DEPLOYER_PRIVATE_KEY: wallet.privateKey }, ROOT);
-      expect(direct).to.deep.equal({ source: "DEPLOYER_PRIVATE_KEY", privateKey: wallet.privateKey, address: wallet.address });
+      expect(direct).to.deep.equal({
+        source: "DEPLOYER_PRIVATE_KEY",
+        privateKey: wallet.privateKey,
+        address: wallet.address,
+      });
       const env = { DEPLOYER_KEYSTORE: path.basename(keystore), DEPLOYER_KEYSTORE_PASSWORD: "right password" };
       const decrypted = await resolveDeployerKey(env, dir);
-      expect(decrypted).to.deep.equal({ source: "DEPLOYER_KEYSTORE", privateKey: wallet.privateKey, address: wallet.address });
+      expect(decrypted).to.deep.equal({
+        source: "DEPLOYER_KEYSTORE",
+        privateKey: wallet.privateKey,
+        address: wallet.address,
+      });
     });
 
     it("names what is missing, malformed or wrong", async function () {
@@ -347,12 +375,16 @@ describe("deployment", function () {
         title: "no deployer key at all",
         args: ["deploy", "--network", "arbitrumSepolia"],
         vars: { ARBITRUM_SEPOLIA_RPC_URL: RPC_WITH_TOKEN },
-        message: "DEPLOYER_PRIVATE_KEY is not set: add it (or DEPLOYER_KEYSTORE and DEPLOYER_KEYSTORE_PASSWORD) to .env",
+        message:
+          "DEPLOYER_PRIVATE_KEY is not set: add it (or DEPLOYER_KEYSTORE and DEPLOYER_KEYSTORE_PASSWORD) to .env",
       },
       {
         title: "a good key but an RPC URL that does not answer",
         args: ["deploy", "--network", "opSepolia"],
-        vars: { OP_SEPOLIA_RPC_URL: "http://127.0.0.1:9/SECRET-TOKEN", DEPLOYER_PRIVATE_KEY: Wallet.createRandom().privateKey },
+        vars: {
+          OP_SEPOLIA_RPC_URL: "http://127.0.0.1:9/SECRET-TOKEN",
+          DEPLOYER_PRIVATE_KEY: Wallet.createRandom().privateKey,
+        },
         message: "cannot reach OP_SEPOLIA_RPC_URL (ECONNREFUSED): check it in .env",
       },
       {

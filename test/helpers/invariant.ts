@@ -562,7 +562,11 @@ export class Runner {
     let end = this.clock;
     for (const a of this.model.agreements) {
       for (const m of a.milestones) {
-        for (const t of [m.dueAt + a.attestGrace + 1n, m.attestedAt + a.disputeWindow, m.disputedAt + a.arbitrationTimeout]) {
+        for (const t of [
+          m.dueAt + a.attestGrace + 1n,
+          m.attestedAt + a.disputeWindow,
+          m.disputedAt + a.arbitrationTimeout,
+        ]) {
           if (t > end) end = t;
         }
       }
@@ -585,13 +589,19 @@ export class Runner {
         if (this.model.balance(account, token) === 0n) continue;
         this.log.push(`  withdraw(${account}, ${token === ETH ? "ETH" : "TOKEN"})`);
         const result = await this.send(account, escrow, this.iface.encodeFunctionData("withdraw", [token, account]));
-        this.expect(!("revert" in result), `withdraw of a credited balance reverted: ${"revert" in result ? result.revert : ""}`);
+        this.expect(
+          !("revert" in result),
+          `withdraw of a credited balance reverted: ${"revert" in result ? result.revert : ""}`,
+        );
         if ("events" in result) this.mirror(result.events, result.ts, account, {});
         await this.check();
       }
     }
     const [eth, tokens] = await Promise.all([this.provider.getBalance(escrow), ctx.token.balanceOf(escrow)]);
-    this.expect(eth === this.model.forceSent && tokens === 0n, `after the wind-down the escrow holds ${eth} wei and ${tokens} tokens (force-sent ${this.model.forceSent})`);
+    this.expect(
+      eth === this.model.forceSent && tokens === 0n,
+      `after the wind-down the escrow holds ${eth} wei and ${tokens} tokens (force-sent ${this.model.forceSent})`,
+    );
   }
 
   /** Reads the chain (every agreement and milestone, every credit, the escrow's balances) and checks the model's

@@ -118,7 +118,11 @@ function counting(escrow: SLAEscrow): { escrow: SLAEscrow; calls: { getBlock: nu
 }
 
 /** The entry's block fields, to compare with where a transaction landed. */
-const where = (e: HistoryEntry) => ({ blockNumber: e.blockNumber, timestamp: e.timestamp, transactionHash: e.transactionHash });
+const where = (e: HistoryEntry) => ({
+  blockNumber: e.blockNumber,
+  timestamp: e.timestamp,
+  transactionHash: e.transactionHash,
+});
 
 describe("lib/history: an agreement's events", function () {
   it("lists one agreement's events in chain order, with blocks, times and arguments, and no other agreement's", async function () {
@@ -141,7 +145,9 @@ describe("lib/history: an agreement's events", function () {
     // Chain order: block number, then log index.
     for (let i = 1; i < history.length; i++) {
       const [p, e] = [history[i - 1], history[i]];
-      expect(p.blockNumber < e.blockNumber || (p.blockNumber === e.blockNumber && p.logIndex < e.logIndex)).to.equal(true);
+      expect(p.blockNumber < e.blockNumber || (p.blockNumber === e.blockNumber && p.logIndex < e.logIndex)).to.equal(
+        true,
+      );
     }
     const [created, accepted, attested, disputed, resolved, requested, second, terminated] = history;
     expect(where(created)).to.deep.equal(a.created);
@@ -326,7 +332,9 @@ describe("lib/history: an agreement's events", function () {
         `termination requested by ${vendor}`,
       ]);
       const c = await agreementHistory(ctx.escrow, s.idC, { fromBlock: s.from });
-      expect(describeEvent(c[1], { token: ETHER })).to.equal("cancelled by the client: 3000 ETH refunded to the client");
+      expect(describeEvent(c[1], { token: ETHER })).to.equal(
+        "cancelled by the client: 3000 ETH refunded to the client",
+      );
     });
 
     it("words the settlement kinds, terminations and masks the real histories above do not show", function () {
@@ -344,15 +352,17 @@ describe("lib/history: an agreement's events", function () {
       expect(describeEvent(settled(Settlement.Silent, 0n, 1_000_000_000n), { token: tusd })).to.equal(
         "milestone 1 settled (Silent): vendor 0 TUSD, client 1000 TUSD",
       );
-      expect(describeEvent(settled(Settlement.ArbitrationTimedOut, 600_250_000n, 399_750_000n), { token: tusd })).to.equal(
-        "milestone 1 settled (ArbitrationTimedOut): vendor 600.25 TUSD, client 399.75 TUSD",
-      );
+      expect(
+        describeEvent(settled(Settlement.ArbitrationTimedOut, 600_250_000n, 399_750_000n), { token: tusd }),
+      ).to.equal("milestone 1 settled (ArbitrationTimedOut): vendor 600.25 TUSD, client 399.75 TUSD");
       const terminated = (refundedMilestones: bigint, refund: bigint): HistoryEntry => ({
         ...base,
         name: "AgreementTerminated",
         args: { id: 1n, refund, refundedMilestones },
       });
-      expect(describeEvent(terminated(0n, 0n), { token: tusd })).to.equal("terminated: no milestone refunded, 0 TUSD to the client");
+      expect(describeEvent(terminated(0n, 0n), { token: tusd })).to.equal(
+        "terminated: no milestone refunded, 0 TUSD to the client",
+      );
       expect(describeEvent(terminated(0b100n, 1_500_000n), { token: tusd })).to.equal(
         "terminated: milestone 2 refunded, 1.5 TUSD to the client",
       );
@@ -360,7 +370,14 @@ describe("lib/history: an agreement's events", function () {
         ...base,
         name: "AttestationPosted",
         milestone: 1,
-        args: { id: 1n, milestone: 1n, cutBps: 4000n, values: [994_000n, 600n], evidence: ethers.ZeroHash, signerMask: 0b101n },
+        args: {
+          id: 1n,
+          milestone: 1n,
+          cutBps: 4000n,
+          values: [994_000n, 600n],
+          evidence: ethers.ZeroHash,
+          signerMask: 0b101n,
+        },
       };
       expect(describeEvent(attested, { token: tusd, metricNames: ["availability_ppm"] })).to.equal(
         `milestone 1 attested: values availability_ppm 99.4%, 600; cut 40%; evidence ${ethers.ZeroHash}; signers 0b101`,

@@ -9,7 +9,14 @@ import { formatSamplesCsv, parseSamplesCsv } from "../../scripts/oracle/csv";
 import { FileSource } from "../../scripts/oracle/file-source";
 import { backoffMs } from "../../scripts/oracle/daemon";
 import { computeMetrics, nearestRankIndex, parseMetricNames } from "../../scripts/oracle/metrics";
-import { REPORT_FORMAT, buildReport, evidenceOf, loadReport, serializeReport, writeReport } from "../../scripts/oracle/report";
+import {
+  REPORT_FORMAT,
+  buildReport,
+  evidenceOf,
+  loadReport,
+  serializeReport,
+  writeReport,
+} from "../../scripts/oracle/report";
 import { type Sample, UINT32_MAX, inPeriod } from "../../scripts/oracle/samples";
 import { loadOracleKey, signDigestChecked } from "../../scripts/oracle/signing";
 import { attestationDigest, signAttestation } from "../../scripts/lib/attestation";
@@ -32,7 +39,10 @@ function userError(fn: () => unknown): string {
 
 /** The reference: DESIGN.md's words, with floating point, on small inputs. */
 function reference(samples: Sample[]): number[] {
-  const ok = samples.filter((s) => s.ok).map((s) => s.latencyMs as number).sort((a, b) => a - b);
+  const ok = samples
+    .filter((s) => s.ok)
+    .map((s) => s.latencyMs as number)
+    .sort((a, b) => a - b);
   const pct = (p: number) => (ok.length === 0 ? UINT32_MAX : ok[Math.ceil((p / 100) * ok.length) - 1]);
   return [Math.floor((1_000_000 * ok.length) / samples.length), pct(50), pct(95), pct(99)];
 }
@@ -58,7 +68,8 @@ describe("oracle core", function () {
       expect(nearestRankIndex(50, 3)).to.equal(1);
       const wrong: string[] = [];
       for (let n = 1; n < 5000; n++) {
-        for (const p of [50, 95, 99]) if (nearestRankIndex(p, n) !== Math.ceil((p * n) / 100) - 1) wrong.push(`${p}/${n}`);
+        for (const p of [50, 95, 99])
+          if (nearestRankIndex(p, n) !== Math.ceil((p * n) / 100) - 1) wrong.push(`${p}/${n}`);
       }
       expect(wrong).to.deep.equal([]);
     });
@@ -86,7 +97,9 @@ describe("oracle core", function () {
     });
 
     it("refuses a period without samples", function () {
-      expect(userError(() => computeMetrics([], ALL, "agreement 1 milestone 0"))).to.match(/no samples in agreement 1 milestone 0/);
+      expect(userError(() => computeMetrics([], ALL, "agreement 1 milestone 0"))).to.match(
+        /no samples in agreement 1 milestone 0/,
+      );
     });
 
     it("keeps samples with start <= timestamp < end", function () {
@@ -95,8 +108,13 @@ describe("oracle core", function () {
     });
 
     it("parses --metrics and rejects unknown or repeated names", function () {
-      expect(parseMetricNames("availability_ppm, latency_p95_ms")).to.deep.equal(["availability_ppm", "latency_p95_ms"]);
-      expect(userError(() => parseMetricNames("availability_ppm,latency_p90_ms"))).to.match(/--metrics: unknown metric "latency_p90_ms"/);
+      expect(parseMetricNames("availability_ppm, latency_p95_ms")).to.deep.equal([
+        "availability_ppm",
+        "latency_p95_ms",
+      ]);
+      expect(userError(() => parseMetricNames("availability_ppm,latency_p90_ms"))).to.match(
+        /--metrics: unknown metric "latency_p90_ms"/,
+      );
       expect(userError(() => parseMetricNames("latency_p95_ms,latency_p95_ms"))).to.match(/named twice/);
       expect(userError(() => parseMetricNames(""))).to.match(/--metrics: missing/);
     });
@@ -136,7 +154,9 @@ describe("oracle core", function () {
     }
 
     it("rejects a wrong header and an empty file", function () {
-      expect(userError(() => parseSamplesCsv("time,ok,latency\n1,1,1\n", "s.csv"))).to.match(/s\.csv line 1: header must be "timestamp,ok,latency_ms"/);
+      expect(userError(() => parseSamplesCsv("time,ok,latency\n1,1,1\n", "s.csv"))).to.match(
+        /s\.csv line 1: header must be "timestamp,ok,latency_ms"/,
+      );
       expect(userError(() => parseSamplesCsv("", "s.csv"))).to.match(/s\.csv: empty file/);
     });
   });
@@ -166,18 +186,29 @@ describe("oracle core", function () {
       expect(s.repairedBytes).to.equal(read.tornBytes);
       s.append({ timestamp: 3, ok: false, latency_ms: null });
       s.close();
-      expect(fs.readFileSync(file, "utf8")).to.equal('{"timestamp":1,"ok":true,"latency_ms":5}\n{"timestamp":3,"ok":false,"latency_ms":null}\n');
+      expect(fs.readFileSync(file, "utf8")).to.equal(
+        '{"timestamp":1,"ok":true,"latency_ms":5}\n{"timestamp":3,"ok":false,"latency_ms":null}\n',
+      );
       expect(readStore(file).samples.map((x) => x.timestamp)).to.deep.equal([1, 3]);
     });
 
     it("rejects a corrupt complete line with its line number", function () {
-      expect(() => parseStore('{"timestamp":1,"ok":true,"latency_ms":5}\nnot json\n', "p.jsonl")).to.throw(UserError, /p\.jsonl line 2: not a JSON object/);
-      expect(() => parseStore('{"timestamp":1,"ok":true}\n', "p.jsonl")).to.throw(UserError, /p\.jsonl line 1: not a probe result/);
+      expect(() => parseStore('{"timestamp":1,"ok":true,"latency_ms":5}\nnot json\n', "p.jsonl")).to.throw(
+        UserError,
+        /p\.jsonl line 2: not a JSON object/,
+      );
+      expect(() => parseStore('{"timestamp":1,"ok":true}\n', "p.jsonl")).to.throw(
+        UserError,
+        /p\.jsonl line 1: not a probe result/,
+      );
     });
 
     it("is a file source (chosen by extension) that reports the torn line it skipped", async function () {
       const file = path.join(tempDir(), "probes.jsonl");
-      fs.writeFileSync(file, '{"timestamp":10,"ok":true,"latency_ms":5}\n{"timestamp":11,"ok":false,"latency_ms":null}\n{"time');
+      fs.writeFileSync(
+        file,
+        '{"timestamp":10,"ok":true,"latency_ms":5}\n{"timestamp":11,"ok":false,"latency_ms":null}\n{"time',
+      );
       const got = await new FileSource(file).samplesFor(0, 100);
       expect(got.samples).to.have.length(2);
       expect(got.info).to.include({ kind: "jsonl", tornLastLineBytesSkipped: 6 });
@@ -185,12 +216,31 @@ describe("oracle core", function () {
   });
 
   describe("report", function () {
-    const ctx = { chainId: 31337n, escrow: "0x5FbDB2315678afecb367f032d93F642f64180aa3", agreementId: 7n, milestone: 2, period: { start: 1000, end: 2000 }, oracle: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" };
+    const ctx = {
+      chainId: 31337n,
+      escrow: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+      agreementId: 7n,
+      milestone: 2,
+      period: { start: 1000, end: 2000 },
+      oracle: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    };
 
     it("carries agreement, milestone, period, values with derivations, counts and the source", function () {
       const samples = makeSamples(1000, 2000, 100, 3, (j) => 100 + j);
-      const report = buildReport(ctx, samples, ["availability_ppm", "latency_p95_ms"], { kind: "csv", file: "s.csv" }, () => 1234);
-      expect(report).to.include({ format: REPORT_FORMAT, chainId: "31337", agreementId: "7", milestone: 2, cutBps: 1234 });
+      const report = buildReport(
+        ctx,
+        samples,
+        ["availability_ppm", "latency_p95_ms"],
+        { kind: "csv", file: "s.csv" },
+        () => 1234,
+      );
+      expect(report).to.include({
+        format: REPORT_FORMAT,
+        chainId: "31337",
+        agreementId: "7",
+        milestone: 2,
+        cutBps: 1234,
+      });
       expect(report.period).to.include({ start: 1000, end: 2000 });
       expect(report.samples).to.deep.equal({ all: 100, ok: 97, failed: 3 });
       expect(report.values).to.deep.equal([970_000, 100 + nearestRankIndex(95, 97)]);
@@ -199,7 +249,13 @@ describe("oracle core", function () {
     });
 
     it("evidence is keccak256 of the exact bytes written, and loading hashes the bytes read", function () {
-      const report = buildReport(ctx, makeSamples(1000, 2000, 10, 1, () => 5), ["availability_ppm"], {}, () => 0);
+      const report = buildReport(
+        ctx,
+        makeSamples(1000, 2000, 10, 1, () => 5),
+        ["availability_ppm"],
+        {},
+        () => 0,
+      );
       const file = path.join(tempDir(), "r.json");
       const { bytes, evidence } = writeReport(file, report);
       expect(evidence).to.equal(keccak256(fs.readFileSync(file)));
@@ -211,13 +267,22 @@ describe("oracle core", function () {
     });
 
     it("refuses a period without samples, naming the agreement and milestone", function () {
-      expect(() => buildReport(ctx, [], ["availability_ppm"], {}, () => 0)).to.throw(UserError, /no samples in agreement 7 milestone 2 \(period \[1000, 2000\)\)/);
+      expect(() => buildReport(ctx, [], ["availability_ppm"], {}, () => 0)).to.throw(
+        UserError,
+        /no samples in agreement 7 milestone 2 \(period \[1000, 2000\)\)/,
+      );
     });
 
     it("rejects a malformed report naming the field", function () {
       const dir = tempDir();
       const file = path.join(dir, "bad.json");
-      const report = buildReport(ctx, makeSamples(1000, 2000, 10, 1, () => 5), ["availability_ppm"], {}, () => 0);
+      const report = buildReport(
+        ctx,
+        makeSamples(1000, 2000, 10, 1, () => 5),
+        ["availability_ppm"],
+        {},
+        () => 0,
+      );
       fs.writeFileSync(file, JSON.stringify({ ...report, values: [-1] }));
       expect(() => loadReport(file)).to.throw(UserError, /field "values"/);
       fs.writeFileSync(file, "{ nope");
@@ -261,7 +326,12 @@ describe("oracle core", function () {
     it("the cached hasher and the digest signature equal the shared module's digest and EIP-712 signature", async function () {
       const w = Wallet.createRandom();
       const wallet = new Wallet(w.privateKey);
-      const domain = { name: "SLAEscrow", version: "1", chainId: 31337n, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
+      const domain = {
+        name: "SLAEscrow",
+        version: "1",
+        chainId: 31337n,
+        verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+      };
       const hasher = attestationHasher(domain);
       for (const att of [
         { agreementId: 1n, milestone: 0, values: [994_000, 600], evidence: keccak256("0x01") },
@@ -280,23 +350,41 @@ describe("oracle core", function () {
     it("loads ORACLE_PRIVATE_KEY and explains a missing or malformed one without echoing it", async function () {
       expect((await loadOracleKey({ env: { ORACLE_PRIVATE_KEY: key } })).address).to.equal(new Wallet(key).address);
       await expectUserError(loadOracleKey({ env: {} }), /ORACLE_PRIVATE_KEY: not set/);
-      const err = await expectUserError(loadOracleKey({ env: { ORACLE_PRIVATE_KEY: "0x1234secret" } }), /ORACLE_PRIVATE_KEY: expected 64 hex digits \(0x optional\)/);
+      const err = await expectUserError(
+        loadOracleKey({ env: { ORACLE_PRIVATE_KEY: "0x1234secret" } }),
+        /ORACLE_PRIVATE_KEY: expected 64 hex digits \(0x optional\)/,
+      );
       expect(err).to.not.include("secret");
     });
 
     it("loads an encrypted keystore with ORACLE_KEYSTORE_PASSWORD", async function () {
       const w = new Wallet(key);
-      const json = await encryptKeystoreJson({ address: w.address, privateKey: w.privateKey }, "pw", { scrypt: { N: 1024 } });
+      const json = await encryptKeystoreJson({ address: w.address, privateKey: w.privateKey }, "pw", {
+        scrypt: { N: 1024 },
+      });
       const file = path.join(tempDir(), "key.json");
       fs.writeFileSync(file, json);
-      expect((await loadOracleKey({ keystore: file, env: { ORACLE_KEYSTORE_PASSWORD: "pw" } })).address).to.equal(w.address);
-      const err = await expectUserError(loadOracleKey({ keystore: file, env: { ORACLE_KEYSTORE_PASSWORD: "wrong-pw" } }), /ORACLE_KEYSTORE_PASSWORD does not decrypt --keystore \(wrong password\?\)/);
+      expect((await loadOracleKey({ keystore: file, env: { ORACLE_KEYSTORE_PASSWORD: "pw" } })).address).to.equal(
+        w.address,
+      );
+      const err = await expectUserError(
+        loadOracleKey({ keystore: file, env: { ORACLE_KEYSTORE_PASSWORD: "wrong-pw" } }),
+        /ORACLE_KEYSTORE_PASSWORD does not decrypt --keystore \(wrong password\?\)/,
+      );
       expect(err).to.not.include("wrong-pw");
       await expectUserError(loadOracleKey({ keystore: file, env: {} }), /ORACLE_KEYSTORE_PASSWORD: not set/);
-      await expectUserError(loadOracleKey({ keystore: file + ".missing", env: { ORACLE_KEYSTORE_PASSWORD: "pw" } }), /--keystore: no such file: .*key\.json\.missing$/);
+      await expectUserError(
+        loadOracleKey({ keystore: file + ".missing", env: { ORACLE_KEYSTORE_PASSWORD: "pw" } }),
+        /--keystore: no such file: .*key\.json\.missing$/,
+      );
       // The same rules as the deployer's key (scripts/adapters/keys.ts): 0x optional, in the curve's range.
-      expect((await loadOracleKey({ env: { ORACLE_PRIVATE_KEY: key.slice(2) } })).address).to.equal(new Wallet(key).address);
-      await expectUserError(loadOracleKey({ env: { ORACLE_PRIVATE_KEY: "0x" + "0".repeat(64) } }), /ORACLE_PRIVATE_KEY: not a valid secp256k1 private key/);
+      expect((await loadOracleKey({ env: { ORACLE_PRIVATE_KEY: key.slice(2) } })).address).to.equal(
+        new Wallet(key).address,
+      );
+      await expectUserError(
+        loadOracleKey({ env: { ORACLE_PRIVATE_KEY: "0x" + "0".repeat(64) } }),
+        /ORACLE_PRIVATE_KEY: not a valid secp256k1 private key/,
+      );
     });
   });
 });

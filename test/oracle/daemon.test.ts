@@ -28,21 +28,50 @@ function samplesFor(terms: ISLAEscrow.TermsStruct, failed: number, p95: number, 
   let start = Number(terms.startAt);
   for (const m of terms.milestones) {
     const end = Number(m.dueAt);
-    rows.push(...makeSamples(start, end, 1000, failed, (j) => (j < 945 ? p95 - 300 + Math.floor((j * 300) / 944) : p95 + 200), seed++));
+    rows.push(
+      ...makeSamples(
+        start,
+        end,
+        1000,
+        failed,
+        (j) => (j < 945 ? p95 - 300 + Math.floor((j * 300) / 944) : p95 + 200),
+        seed++,
+      ),
+    );
     start = end;
   }
   return formatSamplesCsv(rows);
 }
 
-
 /** The shared folder of the fixture's escrow under `shared`. */
 const folderOf = (shared: string, ctx: Context) => path.join(shared, `31337-${ctx.escrowAddress}`);
 
 /** plantReport for milestone 0 of an agreement of the fixture's escrow. */
-async function plant(ctx: Context, terms: ISLAEscrow.TermsStruct, id: bigint, folder: string, opts: Parameters<typeof plantReport>[2]) {
-  const metrics = (terms.metrics as ISLAEscrow.MetricStruct[]).map((m) => ({ higherIsBetter: Boolean(m.higherIsBetter), tiers: m.tiers.map((t) => ({ threshold: Number(t.threshold), cutBps: Number(t.cutBps) })) }));
+async function plant(
+  ctx: Context,
+  terms: ISLAEscrow.TermsStruct,
+  id: bigint,
+  folder: string,
+  opts: Parameters<typeof plantReport>[2],
+) {
+  const metrics = (terms.metrics as ISLAEscrow.MetricStruct[]).map((m) => ({
+    higherIsBetter: Boolean(m.higherIsBetter),
+    tiers: m.tiers.map((t) => ({ threshold: Number(t.threshold), cutBps: Number(t.cutBps) })),
+  }));
   const period = { start: Number(terms.startAt), end: Number(terms.milestones[0].dueAt) };
-  return plantReport(folder, { chainId: 31337n, escrow: ctx.escrowAddress, domain: await readDomain(ctx.escrow), id, milestone: 0, period, metrics }, opts);
+  return plantReport(
+    folder,
+    {
+      chainId: 31337n,
+      escrow: ctx.escrowAddress,
+      domain: await readDomain(ctx.escrow),
+      id,
+      milestone: 0,
+      period,
+      metrics,
+    },
+    opts,
+  );
 }
 
 /** 1000 ok samples of 1 ms over milestone 0: the perfect values a forger wants attested ([1000000, 1]). */
@@ -52,10 +81,14 @@ function perfect(terms: ISLAEscrow.TermsStruct): Sample[] {
 
 /** The sample rows of the CSV `samplesFor` writes, for building a planted report from the same view. */
 function rowsOf(csv: string): Sample[] {
-  return csv.trim().split("\n").slice(1).map((l) => {
-    const [t, ok, ms] = l.split(",");
-    return { timestamp: Number(t), ok: ok === "1", latencyMs: ms === "" ? null : Number(ms) };
-  });
+  return csv
+    .trim()
+    .split("\n")
+    .slice(1)
+    .map((l) => {
+      const [t, ok, ms] = l.split(",");
+      return { timestamp: Number(t), ok: ok === "1", latencyMs: ms === "" ? null : Number(ms) };
+    });
 }
 
 describe("oracle run (daemon, in process)", function () {
@@ -65,7 +98,10 @@ describe("oracle run (daemon, in process)", function () {
     const t0 = await makeTerms(ctx, { threshold: 1 });
     const t1 = await makeTerms(ctx, { threshold: 1, milestones: t0.milestones.map((m) => ({ ...m, amount: UNIT })) });
     const id1 = await createActive(ctx, t1);
-    const id2 = await createActive(ctx, await makeTerms(ctx, { threshold: 1, startAt: t1.startAt, milestones: t1.milestones }));
+    const id2 = await createActive(
+      ctx,
+      await makeTerms(ctx, { threshold: 1, startAt: t1.startAt, milestones: t1.milestones }),
+    );
     // An agreement that does not name oracle 0, and one with another metric shape: both ignored.
     const idOther = await createActive(ctx, await makeTerms(ctx, { threshold: 1, oracles: [o1.address] }));
     const idShape = await createActive(ctx, await makeTerms(ctx, { threshold: 1, metrics: [t1.metrics[0]] }));
@@ -73,14 +109,24 @@ describe("oracle run (daemon, in process)", function () {
     const samples = path.join(dir, "samples.csv");
     fs.writeFileSync(samples, samplesFor(t1, 6, 600));
     const state = path.join(dir, "state");
-    const args = { command: "run", once: true, samples, metrics: "availability_ppm,latency_p95_ms", escrow: ctx.escrowAddress, state };
+    const args = {
+      command: "run",
+      once: true,
+      samples,
+      metrics: "availability_ppm,latency_p95_ms",
+      escrow: ctx.escrowAddress,
+      state,
+    };
     const env = { ORACLE_PRIVATE_KEY: privateKeyOf(o0.address) };
 
     // Nothing due yet: discovery only.
     const r0 = await runOracle(args, env);
     expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
     const l0 = logs(r0.stdout);
-    expect(l0.filter((l) => l.action === "discovered").map((l) => l.agreement)).to.deep.equal([id1.toString(), id2.toString()]);
+    expect(l0.filter((l) => l.action === "discovered").map((l) => l.agreement)).to.deep.equal([
+      id1.toString(),
+      id2.toString(),
+    ]);
     expect(l0.find((l) => l.action === "skip-agreement")?.agreement).to.equal(idShape.toString());
     expect(l0.some((l) => l.agreement === idOther.toString())).to.equal(false);
     for (const l of l0) expect(l).to.have.keys(Object.keys(l)).and.include.keys("time", "level", "action");
@@ -89,8 +135,13 @@ describe("oracle run (daemon, in process)", function () {
     const r1 = await runOracle(args, env);
     expect(r1.result.exitCode, r1.stderr.join("\n")).to.equal(0);
     const posted = logs(r1.stdout).filter((l) => l.action === "posted");
-    expect(posted.map((l) => [l.agreement, l.milestone])).to.deep.equal([[id1.toString(), 0], [id2.toString(), 0]]);
-    expect(posted[0].txHash).to.match(/^0x[0-9a-f]{64}$/).and.equal(posted[1].txHash); // one multicall
+    expect(posted.map((l) => [l.agreement, l.milestone])).to.deep.equal([
+      [id1.toString(), 0],
+      [id2.toString(), 0],
+    ]);
+    expect(posted[0].txHash)
+      .to.match(/^0x[0-9a-f]{64}$/)
+      .and.equal(posted[1].txHash); // one multicall
     for (const id of [id1, id2]) {
       const events = await ctx.escrow.queryFilter(ctx.escrow.filters.AttestationPosted(id, 0));
       expect(events).to.have.length(1);
@@ -107,7 +158,10 @@ describe("oracle run (daemon, in process)", function () {
     await time.increase(2 * DAY);
     const r3 = await runOracle(args, env);
     const settled = logs(r3.stdout).filter((l) => l.action === "settled");
-    expect(settled.map((l) => [l.agreement, l.milestone])).to.deep.equal([[id1.toString(), 0], [id2.toString(), 0]]);
+    expect(settled.map((l) => [l.agreement, l.milestone])).to.deep.equal([
+      [id1.toString(), 0],
+      [id2.toString(), 0],
+    ]);
     expect((await ctx.escrow.milestoneInfo(id1, 0))[0]).to.equal(Milestone.Settled);
 
     // Two daemons on one state folder are refused.
@@ -126,16 +180,28 @@ describe("oracle run (daemon, in process)", function () {
     const shared = path.join(dir, "shared");
     const folder = path.join(shared, `31337-${ctx.escrowAddress}`);
     // Oracles 0 and 1 see nearly the same service; oracle 2 sees p95 800 ms against their ~600.
-    const files = [samplesFor(terms, 6, 600, 1), samplesFor(terms, 7, 620, 11), samplesFor(terms, 6, 800, 21)].map((text, i) => {
-      const f = path.join(dir, `o${i}.csv`);
-      fs.writeFileSync(f, text);
-      return f;
-    });
+    const files = [samplesFor(terms, 6, 600, 1), samplesFor(terms, 7, 620, 11), samplesFor(terms, 6, 800, 21)].map(
+      (text, i) => {
+        const f = path.join(dir, `o${i}.csv`);
+        fs.writeFileSync(f, text);
+        return f;
+      },
+    );
     // A proposal window of 0: each oracle chooses from what the folder holds when it runs (the window itself is
     // tested below).
     const run = (i: number, stagger = "0") =>
       runOracle(
-        { command: "run", once: true, samples: files[i], metrics: "availability_ppm,latency_p95_ms", escrow: ctx.escrowAddress, state: path.join(dir, `state${i}`), shared, stagger, proposalWindow: "0" },
+        {
+          command: "run",
+          once: true,
+          samples: files[i],
+          metrics: "availability_ppm,latency_p95_ms",
+          escrow: ctx.escrowAddress,
+          state: path.join(dir, `state${i}`),
+          shared,
+          stagger,
+          proposalWindow: "0",
+        },
         { ORACLE_PRIVATE_KEY: privateKeyOf(ctx.oracles[i].address) },
       );
     await time.increaseTo(terms.milestones[0].dueAt);
@@ -155,13 +221,17 @@ describe("oracle run (daemon, in process)", function () {
 
     // Oracle 0 proposes its own, refuses the outlier's, saying which metric differs by how much.
     const a = logs((await run(0)).stdout);
-    expect(a.find((l) => l.action === "refused")?.reason).to.match(/refusing to co-sign 0x[0-9a-fA-F]{40}'s report: latency_p95_ms differs by 2\d\d \(report 8\d\d, ours 600; tolerance 10% = 60\)/);
+    expect(a.find((l) => l.action === "refused")?.reason).to.match(
+      /refusing to co-sign 0x[0-9a-fA-F]{40}'s report: latency_p95_ms differs by 2\d\d \(report 8\d\d, ours 600; tolerance 10% = 60\)/,
+    );
     expect((await ctx.escrow.milestoneInfo(id, 0))[0]).to.equal(Milestone.Pending);
 
     // Oracle 1 co-signs oracle 0's report (within tolerance): 2 of 3. As oracle 1 of the agreement, with the
     // default --stagger of 15 s it leaves relaying to oracle 0 for 15 s; then it relays itself.
     const early = logs((await run(1, "15")).stdout);
-    expect(early.find((l) => l.action === "waiting" && /^signed enough; relaying from /.test(String(l.reason)))).to.not.equal(undefined);
+    expect(
+      early.find((l) => l.action === "waiting" && /^signed enough; relaying from /.test(String(l.reason))),
+    ).to.not.equal(undefined);
     expect((await ctx.escrow.milestoneInfo(id, 0))[0]).to.equal(Milestone.Pending);
     await time.increase(15);
     const b = logs((await run(1, "15")).stdout);
@@ -170,7 +240,11 @@ describe("oracle run (daemon, in process)", function () {
     const events = await ctx.escrow.queryFilter(ctx.escrow.filters.AttestationPosted(id, 0));
     expect(events).to.have.length(1);
     expect(events[0].args.signerMask).to.equal(0b011n);
-    expect(events[0].args.evidence).to.equal(ethersKeccak(fs.readFileSync(path.join(folder, `agreement-${id}-milestone-0.report.${ctx.oracles[0].address}.json`))));
+    expect(events[0].args.evidence).to.equal(
+      ethersKeccak(
+        fs.readFileSync(path.join(folder, `agreement-${id}-milestone-0.report.${ctx.oracles[0].address}.json`)),
+      ),
+    );
     expect(events[0].args[3].map(Number)).to.deep.equal([994_000, 600]);
 
     // Everyone's next round treats it as done: nothing sent.
@@ -195,12 +269,24 @@ describe("oracle run (daemon, in process)", function () {
       });
       const run = (i: number, extra: Record<string, string> = {}) =>
         runOracle(
-          { command: "run", once: true, samples: files[i], metrics: names.join(","), escrow: ctx.escrowAddress, state: path.join(dir, `state${i}`), shared, stagger: "0", proposalWindow: "0", ...extra },
+          {
+            command: "run",
+            once: true,
+            samples: files[i],
+            metrics: names.join(","),
+            escrow: ctx.escrowAddress,
+            state: path.join(dir, `state${i}`),
+            shared,
+            stagger: "0",
+            proposalWindow: "0",
+            ...extra,
+          },
           { ORACLE_PRIVATE_KEY: privateKeyOf(ctx.oracles[i].address) },
         );
       return { ctx, terms, id, dir, shared, folder: folderOf(shared, ctx), csv, run };
     }
-    const postedOf = async (ctx: Context, id: bigint) => ctx.escrow.queryFilter(ctx.escrow.filters.AttestationPosted(id, 0));
+    const postedOf = async (ctx: Context, id: bigint) =>
+      ctx.escrow.queryFilter(ctx.escrow.filters.AttestationPosted(id, 0));
 
     it("2 of 3: a forged report naming an honest oracle, with the forger's signature, gets no second signature; the honest report is posted", async function () {
       const w = await world(2);
@@ -208,8 +294,20 @@ describe("oracle run (daemon, in process)", function () {
       const base = `agreement-${w.id}-milestone-0`;
       // Oracle 2, dishonest, writes perfect values under oracle 0's own file name and under another name, both
       // naming oracle 0 as author, and signs them itself: one more signature would reach the threshold.
-      const under = await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.${o0.address}.json`, author: o0.address, samples: perfect(w.terms), names, signers: [o2.address] });
-      const aside = await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.copy.json`, author: o0.address, samples: perfect(w.terms), names, signers: [o2.address] });
+      const under = await plant(w.ctx, w.terms, w.id, w.folder, {
+        file: `${base}.report.${o0.address}.json`,
+        author: o0.address,
+        samples: perfect(w.terms),
+        names,
+        signers: [o2.address],
+      });
+      const aside = await plant(w.ctx, w.terms, w.id, w.folder, {
+        file: `${base}.report.copy.json`,
+        author: o0.address,
+        samples: perfect(w.terms),
+        names,
+        signers: [o2.address],
+      });
       expect(under.values).to.deep.equal([1_000_000, 1]);
       expect(aside.evidence).to.equal(under.evidence);
       await time.increaseTo(w.terms.milestones[0].dueAt);
@@ -229,7 +327,10 @@ describe("oracle run (daemon, in process)", function () {
 
       // Oracle 1 (honest) co-signs oracle 0's report, first in oracle order: posted with the measured values.
       const r1 = await w.run(1);
-      expect(logs(r1.stdout).find((l) => l.action === "chose")).to.include({ proposer: o0.address, evidence: keccak256(own) });
+      expect(logs(r1.stdout).find((l) => l.action === "chose")).to.include({
+        proposer: o0.address,
+        evidence: keccak256(own),
+      });
       const posted = await postedOf(w.ctx, w.id);
       expect(posted).to.have.length(1);
       expect(posted[0].args[3].map(Number)).to.deep.equal([994_000, 600]);
@@ -242,8 +343,18 @@ describe("oracle run (daemon, in process)", function () {
       const w = await world(1);
       const o0 = w.ctx.oracles[0];
       const base = `agreement-${w.id}-milestone-0`;
-      await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.${o0.address}.json`, author: o0.address, samples: perfect(w.terms), names });
-      await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.0.json`, author: o0.address, samples: perfect(w.terms), names });
+      await plant(w.ctx, w.terms, w.id, w.folder, {
+        file: `${base}.report.${o0.address}.json`,
+        author: o0.address,
+        samples: perfect(w.terms),
+        names,
+      });
+      await plant(w.ctx, w.terms, w.id, w.folder, {
+        file: `${base}.report.0.json`,
+        author: o0.address,
+        samples: perfect(w.terms),
+        names,
+      });
       await time.increaseTo(w.terms.milestones[0].dueAt);
       const r0 = await w.run(0);
       expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
@@ -251,7 +362,9 @@ describe("oracle run (daemon, in process)", function () {
       expect(posted).to.have.length(1);
       expect(posted[0].args[3].map(Number)).to.deep.equal([994_000, 600]);
       expect(posted[0].args.cutBps).to.equal(4000n);
-      expect(posted[0].args.evidence).to.equal(keccak256(fs.readFileSync(path.join(w.dir, "state0", "reports", `${base}.json`))));
+      expect(posted[0].args.evidence).to.equal(
+        keccak256(fs.readFileSync(path.join(w.dir, "state0", "reports", `${base}.json`))),
+      );
     });
 
     it("a proposal naming another oracle without that oracle's proposal signature ranks nowhere; a signed outlier is refused with the difference", async function () {
@@ -259,19 +372,37 @@ describe("oracle run (daemon, in process)", function () {
       const [o0, o1, o2] = w.ctx.oracles;
       const base = `agreement-${w.id}-milestone-0`;
       // Oracle 2 writes perfect values naming oracle 0 and signs a proposal for them as itself (not oracle 0's).
-      await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.forged.json`, author: o0.address, samples: perfect(w.terms), names, signers: [o2.address], proposers: [o2.address] });
+      await plant(w.ctx, w.terms, w.id, w.folder, {
+        file: `${base}.report.forged.json`,
+        author: o0.address,
+        samples: perfect(w.terms),
+        names,
+        signers: [o2.address],
+        proposers: [o2.address],
+      });
       // And an outlier under its own name, with its own proposal signature.
-      const out = await plant(w.ctx, w.terms, w.id, w.folder, { file: `${base}.report.${o2.address}.json`, author: o2.address, samples: perfect(w.terms), names, signers: [o2.address], proposers: [o2.address] });
+      const out = await plant(w.ctx, w.terms, w.id, w.folder, {
+        file: `${base}.report.${o2.address}.json`,
+        author: o2.address,
+        samples: perfect(w.terms),
+        names,
+        signers: [o2.address],
+        proposers: [o2.address],
+      });
       await time.increaseTo(w.terms.milestones[0].dueAt);
       const r1 = await w.run(1);
-      const refused = logs(r1.stdout).filter((l) => l.action === "refused").map((l) => l.reason);
+      const refused = logs(r1.stdout)
+        .filter((l) => l.action === "refused")
+        .map((l) => l.reason);
       expect(refused).to.deep.equal([
         `${base}.report.${o2.address}.json: refusing to co-sign ${o2.address}'s report: availability_ppm differs by 6000 (report 1000000, ours 994000; tolerance 1000 = 1000); latency_p95_ms differs by 599 (report 1, ours 600; tolerance 10% = 60)`,
         `${base}.report.forged.json: ${o0.address} has not signed it as its proposal (no valid ${base}.proposal.${o0.address}.json for it)`,
       ]);
       // With nothing else in the folder, oracle 1 signs its own report; the outlier's has only its own signature.
       expect(logs(r1.stdout).find((l) => l.action === "chose")).to.include({ proposer: o1.address });
-      expect(fs.readdirSync(w.folder).filter((f) => f.includes(out.evidence.slice(2, 12)) && f.endsWith(".sig.json"))).to.deep.equal([`${base}.${out.evidence.slice(2, 12)}.${o2.address}.sig.json`]);
+      expect(
+        fs.readdirSync(w.folder).filter((f) => f.includes(out.evidence.slice(2, 12)) && f.endsWith(".sig.json")),
+      ).to.deep.equal([`${base}.${out.evidence.slice(2, 12)}.${o2.address}.sig.json`]);
       expect(await postedOf(w.ctx, w.id)).to.have.length(0);
     });
 
@@ -294,7 +425,9 @@ describe("oracle run (daemon, in process)", function () {
       const swapped = await plant(ctx, terms, id, folderOf(shared, ctx), {
         file: `${base}.report.${o1.address}.json`,
         author: o1.address,
-        samples: rowsOf(csv).filter((r) => r.timestamp >= Number(terms.startAt) && r.timestamp < Number(terms.milestones[0].dueAt)),
+        samples: rowsOf(csv).filter(
+          (r) => r.timestamp >= Number(terms.startAt) && r.timestamp < Number(terms.milestones[0].dueAt),
+        ),
         names: ["latency_p95_ms", "latency_p50_ms"],
         signers: [o1.address],
         proposers: [o1.address],
@@ -302,7 +435,17 @@ describe("oracle run (daemon, in process)", function () {
       expect(swapped.values[0]).to.equal(600);
       await time.increaseTo(terms.milestones[0].dueAt);
       const r0 = await runOracle(
-        { command: "run", once: true, samples: f, metrics: "latency_p50_ms,latency_p95_ms", escrow: ctx.escrowAddress, state: path.join(dir, "state0"), shared, stagger: "0", proposalWindow: "0" },
+        {
+          command: "run",
+          once: true,
+          samples: f,
+          metrics: "latency_p50_ms,latency_p95_ms",
+          escrow: ctx.escrowAddress,
+          state: path.join(dir, "state0"),
+          shared,
+          stagger: "0",
+          proposalWindow: "0",
+        },
         { ORACLE_PRIVATE_KEY: privateKeyOf(o0.address) },
       );
       expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
@@ -324,14 +467,28 @@ describe("oracle run (daemon, in process)", function () {
       const window = { proposalWindow: "60" };
       // Oracles 2 (the outlier, on its own samples) and 1 publish first; they must not sign anything yet.
       const r2 = await runOracle(
-        { command: "run", once: true, samples: outlier, metrics: names.join(","), escrow: w.ctx.escrowAddress, state: path.join(w.dir, "state2"), shared: w.shared, stagger: "0", ...window },
+        {
+          command: "run",
+          once: true,
+          samples: outlier,
+          metrics: names.join(","),
+          escrow: w.ctx.escrowAddress,
+          state: path.join(w.dir, "state2"),
+          shared: w.shared,
+          stagger: "0",
+          ...window,
+        },
         { ORACLE_PRIVATE_KEY: privateKeyOf(o2.address) },
       );
       const r1 = await w.run(1, window);
       for (const r of [r1, r2]) {
         const l = logs(r.stdout);
-        expect(l.map((x) => x.action)).to.include.members(["report", "proposed"]).and.not.include("signed");
-        expect(l.find((x) => x.action === "waiting")?.reason).to.match(/^proposal window: signing the first proposal in oracle order from \d{4}-/);
+        expect(l.map((x) => x.action))
+          .to.include.members(["report", "proposed"])
+          .and.not.include("signed");
+        expect(l.find((x) => x.action === "waiting")?.reason).to.match(
+          /^proposal window: signing the first proposal in oracle order from \d{4}-/,
+        );
       }
       const r0 = await w.run(0, window);
       expect(logs(r0.stdout).map((x) => x.action)).to.not.include("signed");
@@ -341,11 +498,27 @@ describe("oracle run (daemon, in process)", function () {
       const own0 = keccak256(fs.readFileSync(path.join(w.dir, "state0", "reports", `${base}.json`)));
       const c1 = logs((await w.run(1, window)).stdout);
       expect(c1.find((l) => l.action === "chose")).to.include({ proposer: o0.address, evidence: own0 });
-      expect(fs.readdirSync(w.folder).filter((f) => f.endsWith(`.${o1.address}.sig.json`))).to.deep.equal([`${base}.${own0.slice(2, 12)}.${o1.address}.sig.json`]);
-      expect(c1.find((l) => l.action === "refused")?.reason).to.match(new RegExp(`^${base}\\.report\\.${o2.address}\\.json: refusing to co-sign ${o2.address}'s report: latency_p95_ms differs by`));
+      expect(fs.readdirSync(w.folder).filter((f) => f.endsWith(`.${o1.address}.sig.json`))).to.deep.equal([
+        `${base}.${own0.slice(2, 12)}.${o1.address}.sig.json`,
+      ]);
+      expect(c1.find((l) => l.action === "refused")?.reason).to.match(
+        new RegExp(
+          `^${base}\\.report\\.${o2.address}\\.json: refusing to co-sign ${o2.address}'s report: latency_p95_ms differs by`,
+        ),
+      );
       // The outlier chooses its own (the others are outside its tolerance); oracle 0 chooses its own: 2 of 3, posted.
       await runOracle(
-        { command: "run", once: true, samples: outlier, metrics: names.join(","), escrow: w.ctx.escrowAddress, state: path.join(w.dir, "state2"), shared: w.shared, stagger: "0", ...window },
+        {
+          command: "run",
+          once: true,
+          samples: outlier,
+          metrics: names.join(","),
+          escrow: w.ctx.escrowAddress,
+          state: path.join(w.dir, "state2"),
+          shared: w.shared,
+          stagger: "0",
+          ...window,
+        },
         { ORACLE_PRIVATE_KEY: privateKeyOf(o2.address) },
       );
       const c0 = logs((await w.run(0, window)).stdout);

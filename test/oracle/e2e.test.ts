@@ -43,8 +43,22 @@ const CLI = require.resolve("hardhat/internal/cli/cli.js");
 const CONFIG = path.join(__dirname, "e2e", "hardhat.config.ts");
 const METRICS_SPEC = "availability_ppm,latency_p95_ms";
 const TIERS = [
-  { higherIsBetter: true, tiers: [{ threshold: 999_000, cutBps: 1000 }, { threshold: 995_000, cutBps: 2500 }, { threshold: 990_000, cutBps: 5000 }] },
-  { higherIsBetter: false, tiers: [{ threshold: 300, cutBps: 500 }, { threshold: 500, cutBps: 1500 }, { threshold: 1000, cutBps: 3000 }] },
+  {
+    higherIsBetter: true,
+    tiers: [
+      { threshold: 999_000, cutBps: 1000 },
+      { threshold: 995_000, cutBps: 2500 },
+      { threshold: 990_000, cutBps: 5000 },
+    ],
+  },
+  {
+    higherIsBetter: false,
+    tiers: [
+      { threshold: 300, cutBps: 500 },
+      { threshold: 500, cutBps: 1500 },
+      { threshold: 1000, cutBps: 3000 },
+    ],
+  },
 ];
 
 function account(i: number): Wallet {
@@ -105,9 +119,18 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const childEnv: NodeJS.ProcessEnv = { ...env, ...extraEnv };
     if (dir === "") throw new Error("no temp dir");
     if (rpcUrl) childEnv.E2E_RPC_URL = rpcUrl;
-    const child = spawn(process.execPath, [CLI, ...args, "--config", CONFIG], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args, "--config", CONFIG], {
+      cwd: ROOT,
+      env: childEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     procs.push(child);
-    const p: Proc = { child, lines: [], stderr: [], exited: new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal }))) };
+    const p: Proc = {
+      child,
+      lines: [],
+      stderr: [],
+      exited: new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal }))),
+    };
     let buf = "";
     // Every child's output is also kept in <temp dir>/logs/ for post-mortems.
     const logFile = path.join(dir, "logs", `${procs.length}-${args.slice(0, 2).join("-")}.log`);
@@ -120,11 +143,21 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
       buf = parts.pop() ?? "";
       p.lines.push(...parts);
     });
-    child.stderr!.on("data", (b: Buffer) => p.stderr.push(...b.toString().split("\n").filter((l) => l.trim() !== "" && !l.startsWith("npm warn"))));
+    child.stderr!.on("data", (b: Buffer) =>
+      p.stderr.push(
+        ...b
+          .toString()
+          .split("\n")
+          .filter((l) => l.trim() !== "" && !l.startsWith("npm warn")),
+      ),
+    );
     return p;
   }
 
-  async function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
+  async function cli(
+    args: string[],
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
     const p = start(args, extraEnv);
     const { code } = await exitOf(p);
     return { code, stdout: p.lines.filter((l) => l.trim() !== ""), stderr: p.stderr };
@@ -134,7 +167,13 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
   async function exitOf(p: Proc, ms = 90_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`process did not exit within ${ms} ms:\n${p.lines.slice(-8).join("\n")}\n${p.stderr.join("\n")}`)), ms);
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`process did not exit within ${ms} ms:\n${p.lines.slice(-8).join("\n")}\n${p.stderr.join("\n")}`),
+          ),
+        ms,
+      );
     });
     try {
       return await Promise.race([p.exited, timeout]);
@@ -146,7 +185,13 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
   const logsOf = (p: Proc): Record<string, unknown>[] =>
     p.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-  async function create(client: Wallet, oracle: string | string[], startAt: number, dues: number[], threshold = 1): Promise<bigint> {
+  async function create(
+    client: Wallet,
+    oracle: string | string[],
+    startAt: number,
+    dues: number[],
+    threshold = 1,
+  ): Promise<bigint> {
     const c = escrow.connect(client.connect(provider)) as Contract;
     const terms = {
       client: client.address,
@@ -166,7 +211,9 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const tx = await c.createAgreement(terms, { value: BigInt(dues.length) * 10n ** 18n });
     const receipt = await tx.wait();
     const id = (escrow.interface.parseLog(receipt.logs[0]) as unknown as { args: { id: bigint } }).args.id;
-    await ((escrow.connect(account(2).connect(provider)) as Contract).accept(id) as Promise<{ wait(): Promise<unknown> }>).then((t) => t.wait());
+    await (
+      (escrow.connect(account(2).connect(provider)) as Contract).accept(id) as Promise<{ wait(): Promise<unknown> }>
+    ).then((t) => t.wait());
     return id;
   }
 
@@ -179,22 +226,39 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
   }
 
   before(async function () {
-    if (process.env.ORACLE_E2E === "0" || (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) {
+    if (
+      process.env.ORACLE_E2E === "0" ||
+      (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING
+    ) {
       console.log("    SKIPPED: end-to-end oracle test (ORACLE_E2E=0 or coverage run)");
       this.skip();
     }
     dir = tempDir("oracle-e2e-");
     rpcPort = await freePort();
-    env = { ...process.env, E2E_DEPLOYMENTS: path.join(dir, "deployments"), E2E_RPC_URL: `http://127.0.0.1:${rpcPort}` };
+    env = {
+      ...process.env,
+      E2E_DEPLOYMENTS: path.join(dir, "deployments"),
+      E2E_RPC_URL: `http://127.0.0.1:${rpcPort}`,
+    };
     delete env.HARDHAT_NETWORK;
     node = start(["node", "--port", String(rpcPort), "--no-deploy"]);
-    await waitFor(() => node.lines.some((l) => l.includes("Started HTTP")), 90_000, () => `node did not start:\n${node.stderr.join("\n")}`);
+    await waitFor(
+      () => node.lines.some((l) => l.includes("Started HTTP")),
+      90_000,
+      () => `node did not start:\n${node.stderr.join("\n")}`,
+    );
     const deployed = await cli(["deploy", "--network", "e2e"]);
     expect(deployed.code, deployed.stderr.join("\n")).to.equal(0);
-    const address = JSON.parse(fs.readFileSync(path.join(dir, "deployments", "e2e", "SLAEscrow.json"), "utf8")).address as string;
+    const address = JSON.parse(fs.readFileSync(path.join(dir, "deployments", "e2e", "SLAEscrow.json"), "utf8"))
+      .address as string;
     // cacheTimeout -1: ethers caches identical calls for 250 ms, which would hand two quick transactions of one
     // account the same nonce.
-    provider = new JsonRpcProvider(`http://127.0.0.1:${rpcPort}`, undefined, { staticNetwork: true, polling: true, pollingInterval: 200, cacheTimeout: -1 });
+    provider = new JsonRpcProvider(`http://127.0.0.1:${rpcPort}`, undefined, {
+      staticNetwork: true,
+      polling: true,
+      pollingInterval: 200,
+      cacheTimeout: -1,
+    });
     escrow = new Contract(address, (await hre.artifacts.readArtifact("SLAEscrow")).abi, provider);
     proxy = new Proxy(await freePort(), rpcPort);
     await proxy.start();
@@ -226,7 +290,26 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const oracleA = account(10);
     const store = path.join(dir, "a", "probes.jsonl");
     const daemonA = start(
-      ["oracle", "run", "--network", "e2e", "--metrics", METRICS_SPEC, "--url", serviceUrl, "--store", store, "--probe-interval", "0.2", "--timeout", "1000", "--interval", "1", "--state", path.join(dir, "a", "state")],
+      [
+        "oracle",
+        "run",
+        "--network",
+        "e2e",
+        "--metrics",
+        METRICS_SPEC,
+        "--url",
+        serviceUrl,
+        "--store",
+        store,
+        "--probe-interval",
+        "0.2",
+        "--timeout",
+        "1000",
+        "--interval",
+        "1",
+        "--state",
+        path.join(dir, "a", "state"),
+      ],
       { ORACLE_PRIVATE_KEY: oracleA.privateKey },
     );
 
@@ -240,7 +323,11 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     for (let t = t0 - 5; t < dues[2] + 5; t++) {
       for (let k = 0; k < 10; k++) {
         const m = dues.findIndex((d) => t < d);
-        rows.push(k < m + 1 && t % 3 === 0 ? { timestamp: t, ok: false, latencyMs: null } : { timestamp: t, ok: true, latencyMs: 50 + k * 10 + (t % 7) });
+        rows.push(
+          k < m + 1 && t % 3 === 0
+            ? { timestamp: t, ok: false, latencyMs: null }
+            : { timestamp: t, ok: true, latencyMs: 50 + k * 10 + (t % 7) },
+        );
       }
     }
     const csv = path.join(dir, "b", "samples.csv");
@@ -249,7 +336,20 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const stateB = path.join(dir, "b", "state");
     const runB = (crash?: string) =>
       start(
-        ["oracle", "run", "--network", "e2e", "--metrics", METRICS_SPEC, "--samples", csv, "--interval", "1", "--state", stateB],
+        [
+          "oracle",
+          "run",
+          "--network",
+          "e2e",
+          "--metrics",
+          METRICS_SPEC,
+          "--samples",
+          csv,
+          "--interval",
+          "1",
+          "--state",
+          stateB,
+        ],
         { ORACLE_PRIVATE_KEY: oracleB.privateKey, ...(crash ? { ORACLE_TEST_CRASH: crash } : {}) },
         `http://127.0.0.1:${proxy.port}`,
       );
@@ -270,7 +370,11 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
       for (let t = cFrom, k = 0; t < cFrom + 180; t++) {
         for (let j = 0; j < 10; j++, k++) {
           const fail = k % 50 === 0;
-          out.push(fail ? { timestamp: t, ok: false, latencyMs: null } : { timestamp: t, ok: true, latencyMs: 100 + ((k * 37) % 200) + [0, 10, 20, 300][i] });
+          out.push(
+            fail
+              ? { timestamp: t, ok: false, latencyMs: null }
+              : { timestamp: t, ok: true, latencyMs: 100 + ((k * 37) % 200) + [0, 10, 20, 300][i] },
+          );
         }
       }
       return out;
@@ -281,11 +385,41 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
         fs.mkdirSync(path.dirname(f), { recursive: true });
         fs.writeFileSync(f, formatSamplesCsv(cRows[i]));
       }
-      return ["oracle", "run", "--network", "e2e", "--metrics", METRICS_SPEC, "--samples", f, "--interval", "1", "--lag", "1", "--proposal-window", "8", "--stagger", "3", "--shared", shared, "--state", path.join(dir, "c", `state${i}`)];
+      return [
+        "oracle",
+        "run",
+        "--network",
+        "e2e",
+        "--metrics",
+        METRICS_SPEC,
+        "--samples",
+        f,
+        "--interval",
+        "1",
+        "--lag",
+        "1",
+        "--proposal-window",
+        "8",
+        "--stagger",
+        "3",
+        "--shared",
+        shared,
+        "--state",
+        path.join(dir, "c", `state${i}`),
+      ];
     };
-    const daemonsC = cAll.map((w, i) => start(cArgs(i), { ORACLE_PRIVATE_KEY: w.privateKey, ...(i === 2 ? { ORACLE_TEST_CRASH: "after-sign-record" } : {}) }));
+    const daemonsC = cAll.map((w, i) =>
+      start(cArgs(i), {
+        ORACLE_PRIVATE_KEY: w.privateKey,
+        ...(i === 2 ? { ORACLE_TEST_CRASH: "after-sign-record" } : {}),
+      }),
+    );
     // Agreement for A, once its prober runs: milestone 0 with an outage in its middle, milestone 1 clean.
-    await waitFor(() => fs.existsSync(store), 90_000, () => `daemon A did not start probing:\n${daemonA.stderr.join("\n")}`);
+    await waitFor(
+      () => fs.existsSync(store),
+      90_000,
+      () => `daemon A did not start probing:\n${daemonA.stderr.join("\n")}`,
+    );
     const a0 = Math.max(await latest(), now()) + 1;
     const idA = await create(account(4), oracleA.address, a0, [a0 + 8, a0 + 12]);
     outage = [a0 + 3, a0 + 5];
@@ -314,7 +448,11 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
 
     // B, run 3: through the proxy, which goes away for 4 s while milestone 1 falls due.
     const b3 = runB();
-    await waitFor(() => logsOf(b3).some((l) => l.action === "start"), 90_000, () => b3.stderr.join("\n"));
+    await waitFor(
+      () => logsOf(b3).some((l) => l.action === "start"),
+      90_000,
+      () => b3.stderr.join("\n"),
+    );
     while (now() < dues[1] - 1) await new Promise((r) => setTimeout(r, 200));
     await proxy.stop();
     await new Promise((r) => setTimeout(r, 4000));
@@ -323,11 +461,18 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     node.child.kill("SIGSTOP");
     await new Promise((r) => setTimeout(r, 6000));
     node.child.kill("SIGCONT");
-    await waitFor(async () => (await status(idB1, 2)) === 3 && (await status(idB2, 2)) === 3, 60_000, () => `B did not finish:\n${b3.lines.slice(-5).join("\n")}\n${b3.stderr.join("\n")}`);
+    await waitFor(
+      async () => (await status(idB1, 2)) === 3 && (await status(idB2, 2)) === 3,
+      60_000,
+      () => `B did not finish:\n${b3.lines.slice(-5).join("\n")}\n${b3.stderr.join("\n")}`,
+    );
     b3.child.kill("SIGTERM");
     expect((await exitOf(b3, 20_000)).code).to.equal(0);
     const l3 = logsOf(b3);
-    expect(l3.some((l) => l.action === "retry"), "no retry logged during the RPC outage").to.equal(true);
+    expect(
+      l3.some((l) => l.action === "retry"),
+      "no retry logged during the RPC outage",
+    ).to.equal(true);
     expect(l3.at(-1)?.action).to.equal("stopped");
     expect(l3.find((l) => l.action === "settled" && l.milestone === 0)?.txHash).to.be.a("string"); // the receipt run 2 missed
 
@@ -350,7 +495,12 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     expect(sent.count).to.equal(new Set([...l2, ...l3].filter((l) => l.txHash).map((l) => l.txHash)).size);
 
     // ---- C: once every daemon is up, the agreement; then posted once, with exactly the three honest signatures. ----
-    for (const d of daemonsC) await waitFor(() => logsOf(d).some((l) => l.action === "start"), 90_000, () => `a C daemon did not start:\n${d.stderr.join("\n")}`);
+    for (const d of daemonsC)
+      await waitFor(
+        () => logsOf(d).some((l) => l.action === "start"),
+        90_000,
+        () => `a C daemon did not start:\n${d.stderr.join("\n")}`,
+      );
     const cStart = Math.max(await latest(), now());
     const cDue = cStart + 6;
     const cOracleList = sortAddresses([...cAll, cForger].map((w) => w.address));
@@ -367,7 +517,14 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const cBase = `agreement-${idC}-milestone-0`;
     const cFolder = path.join(shared, `31337-${cTarget.escrow}`);
     const perfectRows = Array.from({ length: 60 }, (_, k) => ({ timestamp: cStart + (k % 6), ok: true, latencyMs: 1 }));
-    const forged = await plantReport(cFolder, cTarget, { file: `${cBase}.report.forged.json`, author: cHonest[0].address, samples: perfectRows, names: ["availability_ppm", "latency_p95_ms"], signers: [cForger.address], proposers: [cForger.address] });
+    const forged = await plantReport(cFolder, cTarget, {
+      file: `${cBase}.report.forged.json`,
+      author: cHonest[0].address,
+      samples: perfectRows,
+      names: ["availability_ppm", "latency_p95_ms"],
+      signers: [cForger.address],
+      proposers: [cForger.address],
+    });
     // The crashing daemon dies right after recording its choice: restart it on the same state folder.
     const crashed = await exitOf(daemonsC[2]);
     expect(crashed.signal, daemonsC[2].stderr.join("\n")).to.equal("SIGKILL");
@@ -376,12 +533,19 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const recordC = () => {
       const files = fs.readdirSync(recordDir);
       expect(files).to.have.length(1);
-      return JSON.parse(fs.readFileSync(path.join(recordDir, files[0]), "utf8")) as { digest: string; evidence: string };
+      return JSON.parse(fs.readFileSync(path.join(recordDir, files[0]), "utf8")) as {
+        digest: string;
+        evidence: string;
+      };
     };
     const recorded2 = recordC();
     const restarted = start(cArgs(2), { ORACLE_PRIVATE_KEY: cHonest[2].privateKey });
     daemonsC[2] = restarted;
-    await waitFor(async () => (await status(idC, 0)) === 3, 90_000, () => `C did not finish (logs in ${dir}/logs):\n${daemonsC.map((d) => d.lines.slice(-3).join("\n")).join("\n")}`);
+    await waitFor(
+      async () => (await status(idC, 0)) === 3,
+      90_000,
+      () => `C did not finish (logs in ${dir}/logs):\n${daemonsC.map((d) => d.lines.slice(-3).join("\n")).join("\n")}`,
+    );
     for (const d of daemonsC) d.child.kill("SIGTERM");
     for (const d of daemonsC) expect((await exitOf(d, 20_000)).code).to.equal(0);
     const postedC = await events("AttestationPosted", idC, 0);
@@ -390,27 +554,55 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const argsC = (postedC[0] as unknown as { args: unknown[] }).args;
     expect(argsC[5]).to.equal(bit(cHonest[0]) | bit(cHonest[1]) | bit(cHonest[2]));
     // The report posted is the first honest one in oracle order, byte for byte.
-    const firstHonest = cHonest.map((w) => w.address).sort((x, y) => cOracleList.indexOf(x) - cOracleList.indexOf(y))[0];
+    const firstHonest = cHonest
+      .map((w) => w.address)
+      .sort((x, y) => cOracleList.indexOf(x) - cOracleList.indexOf(y))[0];
     const firstReport = fs.readFileSync(path.join(cFolder, `${cBase}.report.${firstHonest}.json`));
     expect(argsC[4]).to.equal(keccak256(firstReport));
     const valuesC = (argsC[3] as bigint[]).map(Number);
-    expect(valuesC).to.deep.equal(computeMetrics(inPeriod(cRows[cHonest.findIndex((w) => w.address === firstHonest)], cStart, cDue), ["availability_ppm", "latency_p95_ms"]).values);
+    expect(valuesC).to.deep.equal(
+      computeMetrics(inPeriod(cRows[cHonest.findIndex((w) => w.address === firstHonest)], cStart, cDue), [
+        "availability_ppm",
+        "latency_p95_ms",
+      ]).values,
+    );
     // The restarted daemon signed exactly the digest it had recorded before it was killed, once, and chose nothing anew.
     expect(recordC()).to.deep.equal(recorded2);
     expect(recorded2.evidence).to.equal(keccak256(firstReport));
     expect(logsOf(restarted).filter((l) => l.action === "chose")).to.deep.equal([]);
-    expect(logsOf(restarted).filter((l) => l.action === "signed").map((l) => l.digest)).to.deep.equal([recorded2.digest]);
+    expect(
+      logsOf(restarted)
+        .filter((l) => l.action === "signed")
+        .map((l) => l.digest),
+    ).to.deep.equal([recorded2.digest]);
     const sigsOf = (w: Wallet) => fs.readdirSync(cFolder).filter((f) => f.endsWith(`.${w.address}.sig.json`));
-    for (const w of cHonest) expect(sigsOf(w), w.address).to.deep.equal([`${cBase}.${keccak256(firstReport).slice(2, 12)}.${w.address}.sig.json`]);
+    for (const w of cHonest)
+      expect(sigsOf(w), w.address).to.deep.equal([
+        `${cBase}.${keccak256(firstReport).slice(2, 12)}.${w.address}.sig.json`,
+      ]);
     // The outlier and the forger got no co-signer; every honest daemon said why.
     const outlierReport = keccak256(fs.readFileSync(path.join(cFolder, `${cBase}.report.${cOutlier.address}.json`)));
-    const signersOf = (evidence: string) => fs.readdirSync(cFolder).filter((f) => f.startsWith(`${cBase}.${evidence.slice(2, 12)}.`) && f.endsWith(".sig.json"));
-    expect(signersOf(outlierReport)).to.deep.equal([`${cBase}.${outlierReport.slice(2, 12)}.${cOutlier.address}.sig.json`]);
-    expect(signersOf(forged.evidence)).to.deep.equal([`${cBase}.${forged.evidence.slice(2, 12)}.${cForger.address}.sig.json`]);
+    const signersOf = (evidence: string) =>
+      fs
+        .readdirSync(cFolder)
+        .filter((f) => f.startsWith(`${cBase}.${evidence.slice(2, 12)}.`) && f.endsWith(".sig.json"));
+    expect(signersOf(outlierReport)).to.deep.equal([
+      `${cBase}.${outlierReport.slice(2, 12)}.${cOutlier.address}.sig.json`,
+    ]);
+    expect(signersOf(forged.evidence)).to.deep.equal([
+      `${cBase}.${forged.evidence.slice(2, 12)}.${cForger.address}.sig.json`,
+    ]);
     for (const i of [0, 1]) {
-      const refusedC = logsOf(daemonsC[i]).filter((l) => l.action === "refused").map((l) => String(l.reason));
-      const outlierRe = new RegExp(`refusing to co-sign ${cOutlier.address}'s report: latency_p95_ms differs by \\d+ \\(report \\d+, ours \\d+; tolerance 10% = \\d+\\)`);
-      expect(refusedC.some((r) => outlierRe.test(r)), `oracle ${i}: ${refusedC.join(" | ")}`).to.equal(true);
+      const refusedC = logsOf(daemonsC[i])
+        .filter((l) => l.action === "refused")
+        .map((l) => String(l.reason));
+      const outlierRe = new RegExp(
+        `refusing to co-sign ${cOutlier.address}'s report: latency_p95_ms differs by \\d+ \\(report \\d+, ours \\d+; tolerance 10% = \\d+\\)`,
+      );
+      expect(
+        refusedC.some((r) => outlierRe.test(r)),
+        `oracle ${i}: ${refusedC.join(" | ")}`,
+      ).to.equal(true);
       // The oracle the forgery names sees a file claiming to be its own; the other sees no proposal signature.
       const forgedReason =
         i === 0
@@ -421,7 +613,11 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     expect(await events("MilestoneSettled", idC, 0)).to.have.length(1);
 
     // ---- A finishes: both milestones attested and settled; the values are the outage's. ----
-    await waitFor(async () => (await status(idA, 1)) === 3, 60_000, () => `A did not finish:\n${daemonA.lines.slice(-5).join("\n")}\n${daemonA.stderr.join("\n")}`);
+    await waitFor(
+      async () => (await status(idA, 1)) === 3,
+      60_000,
+      () => `A did not finish:\n${daemonA.lines.slice(-5).join("\n")}\n${daemonA.stderr.join("\n")}`,
+    );
     daemonA.child.kill("SIGTERM");
     expect((await exitOf(daemonA, 20_000)).code).to.equal(0);
     service.close();
@@ -430,7 +626,11 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const failed = p0.filter((s) => !s.ok).length;
     // Every scripted failure was measured, in milestone 0's period (a probe timing out on a loaded machine
     // would be a failure too, and counted: the values below are checked against every stored sample).
-    const raw = fs.readFileSync(store, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { timestamp: number; status: number | null });
+    const raw = fs
+      .readFileSync(store, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { timestamp: number; status: number | null });
     expect(served503).to.be.greaterThan(0);
     expect(raw.filter((r) => r.status === 503 && r.timestamp >= a0 && r.timestamp < a0 + 8)).to.have.length(served503);
     expect(failed).to.be.at.least(served503);
@@ -448,13 +648,30 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const idE = await create(account(5), oracleE.address, e0 - 100, [e0 + 4, e0 + 1000]);
     while (Math.max(await latest(), now()) < e0 + 5) await new Promise((r) => setTimeout(r, 200));
     const good = path.join(dir, "e.csv");
-    fs.writeFileSync(good, formatSamplesCsv(Array.from({ length: 50 }, (_, k) => ({ timestamp: e0 - 100 + k, ok: true, latencyMs: 10 }))));
+    fs.writeFileSync(
+      good,
+      formatSamplesCsv(Array.from({ length: 50 }, (_, k) => ({ timestamp: e0 - 100 + k, ok: true, latencyMs: 10 }))),
+    );
     const malformed = path.join(dir, "malformed.csv");
     fs.writeFileSync(malformed, fs.readFileSync(good, "utf8").replace(/\n(\d+),1,10\n/, "\n$1,maybe,10\n"));
     const reportA = path.join(dir, "a", "state", "reports", `agreement-${idA}-milestone-0.json`);
     const tampered = path.join(dir, "tampered.json");
-    fs.writeFileSync(tampered, fs.readFileSync(reportA, "utf8").replace(/"ok": (\d+)/, (_m, n) => `"ok": ${Number(n) + 1}`));
-    const attest = ["oracle", "attest", "--agreement", idE.toString(), "--milestone", "0", "--metrics", METRICS_SPEC, "--state", path.join(dir, "e-state")];
+    fs.writeFileSync(
+      tampered,
+      fs.readFileSync(reportA, "utf8").replace(/"ok": (\d+)/, (_m, n) => `"ok": ${Number(n) + 1}`),
+    );
+    const attest = [
+      "oracle",
+      "attest",
+      "--agreement",
+      idE.toString(),
+      "--milestone",
+      "0",
+      "--metrics",
+      METRICS_SPEC,
+      "--state",
+      path.join(dir, "e-state"),
+    ];
     // An RPC that lies about its chain id (answers 1, forwards everything else to the node).
     const liar = http.createServer((req, res) => {
       let body = "";
@@ -462,8 +679,15 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
       req.on("end", () => {
         const call = JSON.parse(body) as { id: number; method: string };
         const fake = { eth_chainId: "0x1", net_version: "1" }[call.method];
-        if (fake !== undefined) return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: call.id, result: fake }));
-        void fetch(`http://127.0.0.1:${rpcPort}`, { method: "POST", headers: { "content-type": "application/json" }, body })
+        if (fake !== undefined)
+          return void res
+            .writeHead(200, { "content-type": "application/json" })
+            .end(JSON.stringify({ jsonrpc: "2.0", id: call.id, result: fake }));
+        void fetch(`http://127.0.0.1:${rpcPort}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        })
           .then(async (r) => res.writeHead(r.status, { "content-type": "application/json" }).end(await r.text()))
           .catch(() => res.writeHead(502).end());
       });
@@ -476,8 +700,30 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
       cli([...attest, "--prometheus", `http://127.0.0.1:${await freePort()}`, "--network", "e2e"], key),
       cli([...attest, "--samples", good, "--network", "e2e"], { ORACLE_PRIVATE_KEY: account(13).privateKey }),
       cli([...attest, "--samples", good, "--network", "hardhat"], key),
-      cli(["oracle", "verify", "--agreement", idA.toString(), "--milestone", "0", "--report", tampered, "--network", "e2e"]),
-      cli(["oracle", "verify", "--agreement", idA.toString(), "--milestone", "0", "--report", reportA, "--network", "e2e"]),
+      cli([
+        "oracle",
+        "verify",
+        "--agreement",
+        idA.toString(),
+        "--milestone",
+        "0",
+        "--report",
+        tampered,
+        "--network",
+        "e2e",
+      ]),
+      cli([
+        "oracle",
+        "verify",
+        "--agreement",
+        idA.toString(),
+        "--milestone",
+        "0",
+        "--report",
+        reportA,
+        "--network",
+        "e2e",
+      ]),
       cli([...attest, "--samples", good, "--network", "e2e"], { ...key, E2E_RPC_URL: liarUrl }),
       cli([...attest, "--samples", good, "--network", "e2eUnpinned"], key),
     ]);
@@ -504,7 +750,16 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     expect((await txsFrom(provider, oracleE.address)).count).to.equal(0);
     // Nothing was signed: no signing record, no signature file.
     expect(fs.existsSync(path.join(dir, "e-state", "signed"))).to.equal(false);
-    expect(fs.readdirSync(ROOT).concat(fs.existsSync(path.join(ROOT, "oracle-reports", "e2e")) ? fs.readdirSync(path.join(ROOT, "oracle-reports", "e2e")) : []).filter((f) => f.includes(oracleE.address))).to.deep.equal([]);
+    expect(
+      fs
+        .readdirSync(ROOT)
+        .concat(
+          fs.existsSync(path.join(ROOT, "oracle-reports", "e2e"))
+            ? fs.readdirSync(path.join(ROOT, "oracle-reports", "e2e"))
+            : [],
+        )
+        .filter((f) => f.includes(oracleE.address)),
+    ).to.deep.equal([]);
   });
 });
 

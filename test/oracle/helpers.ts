@@ -49,7 +49,14 @@ export function rng(seed: number): () => number {
  * `n` samples spread over [start, end), `failed` of them failed, ok latencies `latency(j)` for the j-th ok
  * sample; rows shuffled (order must not matter).
  */
-export function makeSamples(start: number, end: number, n: number, failed: number, latency: (j: number) => number, seed = 1): Sample[] {
+export function makeSamples(
+  start: number,
+  end: number,
+  n: number,
+  failed: number,
+  latency: (j: number) => number,
+  seed = 1,
+): Sample[] {
   const out: Sample[] = [];
   const failedAt = new Set(Array.from({ length: failed }, (_, i) => Math.floor((i * n) / failed)));
   let j = 0;
@@ -81,7 +88,10 @@ export interface Captured {
  * id, escrow address and agreement ids), so the default oracle-state/ folder would hold the record of a
  * milestone signed on an earlier test's chain. Tests that need one oracle's record across calls pass `state`.
  */
-export async function runOracle(args: Partial<OracleArgs> & { command: string }, env: Record<string, string | undefined> = {}): Promise<Captured> {
+export async function runOracle(
+  args: Partial<OracleArgs> & { command: string },
+  env: Record<string, string | undefined> = {},
+): Promise<Captured> {
   if (args.state === undefined) args = { ...args, state: tempDir("oracle-state-") };
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -124,7 +134,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it is true, or fails after `timeoutMs` with `what()`. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string, everyMs = 100): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: () => string,
+  everyMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -152,19 +167,51 @@ export interface PlantTarget {
 export async function plantReport(
   folder: string,
   t: PlantTarget,
-  opts: { file: string; author: string; samples: readonly Sample[]; names: MetricName[]; signers?: string[]; proposers?: string[] },
+  opts: {
+    file: string;
+    author: string;
+    samples: readonly Sample[];
+    names: MetricName[];
+    signers?: string[];
+    proposers?: string[];
+  },
 ): Promise<{ evidence: string; values: number[]; digest: string }> {
-  const ctx = { chainId: t.chainId, escrow: t.escrow, agreementId: t.id, milestone: t.milestone, period: t.period, oracle: opts.author };
-  const report = buildReport(ctx, opts.samples, opts.names, { kind: "csv", file: "planted.csv" }, (v) => cutBps(t.metrics, v));
+  const ctx = {
+    chainId: t.chainId,
+    escrow: t.escrow,
+    agreementId: t.id,
+    milestone: t.milestone,
+    period: t.period,
+    oracle: opts.author,
+  };
+  const report = buildReport(ctx, opts.samples, opts.names, { kind: "csv", file: "planted.csv" }, (v) =>
+    cutBps(t.metrics, v),
+  );
   const bytes = serializeReport(report);
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(path.join(folder, opts.file), bytes);
   const evidence = keccak256(bytes);
-  const digest = attestationDigest(t.domain, { agreementId: t.id, milestone: t.milestone, values: report.values, evidence });
+  const digest = attestationDigest(t.domain, {
+    agreementId: t.id,
+    milestone: t.milestone,
+    values: report.values,
+    evidence,
+  });
   const base = `agreement-${t.id}-milestone-${t.milestone}`;
   for (const signer of opts.signers ?? []) {
     const signature = new Wallet(privateKeyOf(signer)).signingKey.sign(digest).serialized;
-    const record = { format: SIGNATURE_FORMAT, chainId: t.chainId.toString(), escrow: t.escrow, agreementId: t.id.toString(), milestone: t.milestone, values: report.values, evidence, digest, signer, signature } as const;
+    const record = {
+      format: SIGNATURE_FORMAT,
+      chainId: t.chainId.toString(),
+      escrow: t.escrow,
+      agreementId: t.id.toString(),
+      milestone: t.milestone,
+      values: report.values,
+      evidence,
+      digest,
+      signer,
+      signature,
+    } as const;
     writeSignatureFile(path.join(folder, `${base}.${evidence.slice(2, 12)}.${signer}.sig.json`), record);
   }
   for (const p of opts.proposers ?? []) writeProposal(folder, base, new Wallet(privateKeyOf(p)), p, digest);

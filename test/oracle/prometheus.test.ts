@@ -57,7 +57,9 @@ describe("oracle Prometheus source (real Prometheus)", function () {
       const t = start + k * step;
       const down = k >= 100 && k < 112;
       lines.push(`probe_success{instance="svc",job="blackbox"} ${down ? 0 : 1} ${t}`);
-      latency.push(`probe_duration_seconds{instance="svc",job="blackbox"} ${down ? "5.0" : k % 20 === 19 ? "0.3" : "0.04"} ${t}`);
+      latency.push(
+        `probe_duration_seconds{instance="svc",job="blackbox"} ${down ? "5.0" : k % 20 === 19 ? "0.3" : "0.04"} ${t}`,
+      );
       // Another target's series, so that the query has to select one.
       lines.push(`probe_success{instance="other",job="blackbox"} 0 ${t}`);
     }
@@ -65,7 +67,9 @@ describe("oracle Prometheus source (real Prometheus)", function () {
     const om = path.join(dir, "series.om");
     fs.writeFileSync(om, [...lines, ...latency, "# EOF", ""].join("\n"));
     const data = path.join(dir, "data");
-    const backfill = spawnSync("promtool", ["tsdb", "create-blocks-from", "openmetrics", om, data], { encoding: "utf8" });
+    const backfill = spawnSync("promtool", ["tsdb", "create-blocks-from", "openmetrics", om, data], {
+      encoding: "utf8",
+    });
     expect(backfill.status, backfill.stderr + backfill.stdout).to.equal(0);
     const config = path.join(dir, "prometheus.yml");
     fs.writeFileSync(config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n");
@@ -73,16 +77,32 @@ describe("oracle Prometheus source (real Prometheus)", function () {
     url = `http://127.0.0.1:${port}`;
     prom = spawn(
       "prometheus",
-      [`--config.file=${config}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, "--storage.tsdb.retention.time=100y"],
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${data}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--storage.tsdb.retention.time=100y",
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let log = "";
     prom.stderr?.on("data", (b: Buffer) => (log += b.toString()));
-    await waitFor(async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200, 30_000, () => `prometheus not ready:\n${log}`);
+    await waitFor(
+      async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200,
+      30_000,
+      () => `prometheus not ready:\n${log}`,
+    );
 
     const successQuery = 'probe_success{instance="svc"}';
     const latencyQuery = 'probe_duration_seconds{instance="svc"}';
-    const source = new PrometheusSource(prometheusConfigFromArgs({ prometheus: url, promStep: String(step), promSuccess: successQuery, promLatency: latencyQuery }));
+    const source = new PrometheusSource(
+      prometheusConfigFromArgs({
+        prometheus: url,
+        promStep: String(step),
+        promSuccess: successQuery,
+        promLatency: latencyQuery,
+      }),
+    );
     const got = await source.samplesFor(start, end);
     expect(got.samples).to.have.length(240);
     const m = computeMetrics(got.samples, ["availability_ppm", "latency_p95_ms"]);
@@ -90,7 +110,14 @@ describe("oracle Prometheus source (real Prometheus)", function () {
     expect(m.values).to.deep.equal([950_000, 300]);
 
     // The same through the CLI, posted on chain.
-    const terms = await makeTerms(ctx, { threshold: 1, startAt: start, milestones: [{ amount: 10n ** 18n, dueAt: end }, { amount: 10n ** 18n, dueAt: end + 3600 }] });
+    const terms = await makeTerms(ctx, {
+      threshold: 1,
+      startAt: start,
+      milestones: [
+        { amount: 10n ** 18n, dueAt: end },
+        { amount: 10n ** 18n, dueAt: end + 3600 },
+      ],
+    });
     const id = await createActive(ctx, terms);
     await time.increaseTo(end);
     const r = await runOracle(

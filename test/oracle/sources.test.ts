@@ -53,7 +53,11 @@ describe("oracle sources", function () {
       const read = readStore(file);
       expect(read.samples).to.have.length(20);
       expect(read.tornBytes).to.equal(0);
-      const lines = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const lines = fs
+        .readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(lines.filter((l) => l.status === 503)).to.have.length(5);
       expect(lines.filter((l) => /timeout after 150 ms/.test(l.error ?? ""))).to.have.length(1);
       const m = computeMetrics(read.samples, ["availability_ppm", "latency_p50_ms"]);
@@ -96,9 +100,16 @@ describe("oracle sources", function () {
       const { server, url } = await listen((req, res) => {
         const u = new URL(req.url ?? "/", "http://x");
         if (u.pathname !== "/api/v1/query_range") return void res.writeHead(404).end("not found");
-        const r = { query: u.searchParams.get("query") ?? "", start: Number(u.searchParams.get("start")), end: Number(u.searchParams.get("end")), step: Number(u.searchParams.get("step")) };
+        const r = {
+          query: u.searchParams.get("query") ?? "",
+          start: Number(u.searchParams.get("start")),
+          end: Number(u.searchParams.get("end")),
+          step: Number(u.searchParams.get("step")),
+        };
         requests.push(r);
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(handler(r.query, r.start, r.end, r.step)));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify(handler(r.query, r.start, r.end, r.step)));
       });
       return { server, url, requests };
     }
@@ -109,12 +120,17 @@ describe("oracle sources", function () {
         if (query.startsWith("probe_success")) values.push([t, t >= 1300 && t < 1400 ? "0" : "1"]);
         else values.push([t, (t / 10) % 10 === 0 ? "0.25" : "0.05"]);
       }
-      return { status: "success", data: { resultType: "matrix", result: values.length ? [{ metric: { job: "blackbox" }, values }] : [] } };
+      return {
+        status: "success",
+        data: { resultType: "matrix", result: values.length ? [{ metric: { job: "blackbox" }, values }] : [] },
+      };
     };
 
     it("turns the success and latency series into samples over [start, end)", async function () {
       const { server, url, requests } = await fakePrometheus(world);
-      const src = new PrometheusSource(prometheusConfigFromArgs({ prometheus: url, promStep: "10", promSuccess: 'probe_success{instance="svc"}' }));
+      const src = new PrometheusSource(
+        prometheusConfigFromArgs({ prometheus: url, promStep: "10", promSuccess: 'probe_success{instance="svc"}' }),
+      );
       const got = await src.samplesFor(1000, 2000);
       await close(server);
       expect(got.samples).to.have.length(100);
@@ -123,7 +139,11 @@ describe("oracle sources", function () {
       expect(got.samples.filter((s) => !s.ok)).to.have.length(10);
       expect(got.samples.at(-1)!.timestamp).to.equal(1990);
       expect(requests.map((r) => r.query)).to.deep.equal(['probe_success{instance="svc"}', "probe_duration_seconds"]);
-      expect(got.info).to.include({ kind: "prometheus", successQuery: 'probe_success{instance="svc"}', stepSeconds: 10 });
+      expect(got.info).to.include({
+        kind: "prometheus",
+        successQuery: 'probe_success{instance="svc"}',
+        stepSeconds: 10,
+      });
     });
 
     it("splits a long period into requests of at most 10,000 steps", async function () {
@@ -138,15 +158,42 @@ describe("oracle sources", function () {
     });
 
     it("refuses several series, an error answer, and an unreachable server with one clear message", async function () {
-      const two = await fakePrometheus(() => ({ status: "success", data: { resultType: "matrix", result: [{ metric: { a: "1" }, values: [[1000, "1"]] }, { metric: { a: "2" }, values: [[1000, "1"]] }] } }));
-      await expectRejects(new PrometheusSource(prometheusConfigFromArgs({ prometheus: two.url })).samplesFor(1000, 2000), /--prom-success: "probe_success" returned 2 series; select one/);
+      const two = await fakePrometheus(() => ({
+        status: "success",
+        data: {
+          resultType: "matrix",
+          result: [
+            { metric: { a: "1" }, values: [[1000, "1"]] },
+            { metric: { a: "2" }, values: [[1000, "1"]] },
+          ],
+        },
+      }));
+      await expectRejects(
+        new PrometheusSource(prometheusConfigFromArgs({ prometheus: two.url })).samplesFor(1000, 2000),
+        /--prom-success: "probe_success" returned 2 series; select one/,
+      );
       await close(two.server);
-      const bad = await fakePrometheus(() => ({ status: "error", errorType: "bad_data", error: "parse error at char 5" }));
-      await expectRejects(new PrometheusSource(prometheusConfigFromArgs({ prometheus: bad.url, promSuccess: "probe_success{" })).samplesFor(1000, 2000), /--prom-success: Prometheus rejected "probe_success\{": bad_data: parse error at char 5/);
+      const bad = await fakePrometheus(() => ({
+        status: "error",
+        errorType: "bad_data",
+        error: "parse error at char 5",
+      }));
+      await expectRejects(
+        new PrometheusSource(
+          prometheusConfigFromArgs({ prometheus: bad.url, promSuccess: "probe_success{" }),
+        ).samplesFor(1000, 2000),
+        /--prom-success: Prometheus rejected "probe_success\{": bad_data: parse error at char 5/,
+      );
       await close(bad.server);
       const down = await freePortUrl();
-      await expectRejects(new PrometheusSource(prometheusConfigFromArgs({ prometheus: down })).samplesFor(1000, 2000), /--prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
-      expect(() => prometheusConfigFromArgs({ prometheus: "localhost:9090" })).to.throw(UserError, /--prometheus: "localhost:9090" is not/);
+      await expectRejects(
+        new PrometheusSource(prometheusConfigFromArgs({ prometheus: down })).samplesFor(1000, 2000),
+        /--prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+      );
+      expect(() => prometheusConfigFromArgs({ prometheus: "localhost:9090" })).to.throw(
+        UserError,
+        /--prometheus: "localhost:9090" is not/,
+      );
     });
   });
 });

@@ -259,9 +259,7 @@ describe("tasks: happy paths", function () {
       expect(r.err).to.equal("");
       expect(r.out.startsWith(NOTE), r.out).to.equal(true);
       expect(r.out.indexOf(NOTE)).to.be.lessThan(r.out.indexOf("terminate: sent " + r.result));
-      await expect(r.result)
-        .to.emit(ctx.escrow, "TerminationRequested")
-        .withArgs(id, ctx.vendor.address);
+      await expect(r.result).to.emit(ctx.escrow, "TerminationRequested").withArgs(id, ctx.vendor.address);
       expect(await ctx.escrow.agreementStatus(id)).to.equal(Agreement.Active);
     });
 
@@ -508,7 +506,10 @@ describe("tasks: happy paths", function () {
         "MilestoneSettled",
       ]);
       expect(history.every((e) => e.args.id === id)).to.equal(true);
-      expect([history[2].blockNumber, history[2].transactionHash]).to.deep.equal([attested!.blockNumber, attested!.hash]);
+      expect([history[2].blockNumber, history[2].transactionHash]).to.deep.equal([
+        attested!.blockNumber,
+        attested!.hash,
+      ]);
       expect([history[3].blockNumber, history[3].transactionHash]).to.deep.equal([settled!.blockNumber, settled!.hash]);
       const w = Math.max(...history.map((e) => String(e.blockNumber).length)); // block numbers are right-aligned
       const line = (i: number) =>

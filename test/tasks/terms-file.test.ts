@@ -8,7 +8,18 @@ import { ZeroAddress } from "ethers";
 import { type ResolvedToken } from "../../scripts/lib/token";
 import { type TermsEnvironment, checkTerms } from "../../scripts/lib/terms";
 import { checkTermsOnChain, loadTermsFile, resolveToken } from "../../scripts/adapters/terms-file";
-import { formatAmount, formatCut, formatDuration, formatMetricValue, formatTime, parseAmount, parseCut, parseDate, parseDuration, parseMetricThreshold } from "../../scripts/lib/units";
+import {
+  formatAmount,
+  formatCut,
+  formatDuration,
+  formatMetricValue,
+  formatTime,
+  parseAmount,
+  parseCut,
+  parseDate,
+  parseDuration,
+  parseMetricThreshold,
+} from "../../scripts/lib/units";
 import { setup } from "../helpers/fixture";
 import { plainTerms } from "../helpers/lifecycle";
 import { runTask, writeTerms } from "./helpers";

@@ -54,7 +54,13 @@ export class CoSigner {
 
   /** The signing record's key for a milestone of ours. */
   private milestoneKey(terms: AgreementTerms, m: number): MilestoneKey {
-    return { chainId: this.c.chainId, escrow: this.c.address, agreementId: terms.id, milestone: m, oracle: this.identity };
+    return {
+      chainId: this.c.chainId,
+      escrow: this.c.address,
+      agreementId: terms.id,
+      milestone: m,
+      oracle: this.identity,
+    };
   }
 
   /**
@@ -68,7 +74,15 @@ export class CoSigner {
       try {
         const report = await measure(this.c, terms, m, this.opts.names, this.opts.source, this.identity);
         writeFileAtomic(file, serializeReport(report));
-        this.log.info({ agreement: id, milestone: m, action: "report", file, values: report.values, cutBps: report.cutBps, evidence: evidenceOf(serializeReport(report)) });
+        this.log.info({
+          agreement: id,
+          milestone: m,
+          action: "report",
+          file,
+          values: report.values,
+          cutBps: report.cutBps,
+          evidence: evidenceOf(serializeReport(report)),
+        });
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         this.note(id, m, "warn", "refused", err.message);
@@ -98,7 +112,11 @@ export class CoSigner {
     if (!signed) {
       const own = await this.ownReport(terms, m);
       if (!own) return undefined;
-      let choice: { values: number[]; evidence: string; proposer: string } | undefined = { values: own.report.values, evidence: own.evidence, proposer: this.identity };
+      let choice: { values: number[]; evidence: string; proposer: string } | undefined = {
+        values: own.report.values,
+        evidence: own.evidence,
+        proposer: this.identity,
+      };
       if (shared) {
         const due = terms.milestones[m].dueAt;
         const rec = this.store.milestone(id, m);
@@ -108,17 +126,40 @@ export class CoSigner {
           this.store.save();
         }
         // The window never takes more than half of the attestation window: the quorum needs time to post.
-        const signAt = Math.min(rec.proposedAt + this.opts.proposalWindowSeconds, due + Math.floor(terms.attestGrace / 2));
+        const signAt = Math.min(
+          rec.proposedAt + this.opts.proposalWindowSeconds,
+          due + Math.floor(terms.attestGrace / 2),
+        );
         if (now < signAt) {
-          this.note(id, m, "info", "waiting", `proposal window: signing the first proposal in oracle order from ${formatTime(signAt)}`);
+          this.note(
+            id,
+            m,
+            "info",
+            "waiting",
+            `proposal window: signing the first proposal in oracle order from ${formatTime(signAt)}`,
+          );
           return undefined;
         }
         choice = await this.choose(shared, base, terms, m, own);
       }
       if (!choice) return undefined;
       const att = { agreementId: terms.id, milestone: m, values: choice.values, evidence: choice.evidence };
-      const { digest } = await signChecked(this.c.escrow, this.oracle, this.c.domain, att, this.identity, recordBeforeSign(this.opts.stateDir, this.c, this.identity, att, () => this.hooks.afterSignRecord?.()));
-      this.log.info({ agreement: id, milestone: m, action: "chose", proposer: choice.proposer, evidence: choice.evidence, digest });
+      const { digest } = await signChecked(
+        this.c.escrow,
+        this.oracle,
+        this.c.domain,
+        att,
+        this.identity,
+        recordBeforeSign(this.opts.stateDir, this.c, this.identity, att, () => this.hooks.afterSignRecord?.()),
+      );
+      this.log.info({
+        agreement: id,
+        milestone: m,
+        action: "chose",
+        proposer: choice.proposer,
+        evidence: choice.evidence,
+        digest,
+      });
       signed = readSignedRecord(this.opts.stateDir, this.milestoneKey(terms, m));
       if (!signed) throw new Error(`the signing record of agreement ${id} milestone ${m} is missing after signing`);
     }
@@ -127,18 +168,43 @@ export class CoSigner {
     const att = { agreementId: terms.id, milestone: m, values: signed.values, evidence: signed.evidence };
     if (!fs.existsSync(sigFile)) {
       // Re-signing the recorded digest (after a restart between recording and writing) is allowed.
-      const { signature, digest } = await signChecked(this.c.escrow, this.oracle, this.c.domain, att, this.identity, recordBeforeSign(this.opts.stateDir, this.c, this.identity, att));
+      const { signature, digest } = await signChecked(
+        this.c.escrow,
+        this.oracle,
+        this.c.domain,
+        att,
+        this.identity,
+        recordBeforeSign(this.opts.stateDir, this.c, this.identity, att),
+      );
       writeSignatureFile(sigFile, signatureRecord(this.c, att, digest, this.identity, signature));
-      this.log.info({ agreement: id, milestone: m, action: "signed", evidence: signed.evidence, digest, file: sigFile });
+      this.log.info({
+        agreement: id,
+        milestone: m,
+        action: "signed",
+        evidence: signed.evidence,
+        digest,
+        file: sigFile,
+      });
     }
     const expected = { chainId: this.c.chainId, escrow: this.c.address, ...att, digest: signed.digest };
     const files = listSignatureFiles([sigDir]).filter((f) => path.basename(f).startsWith(`${base}.${tag}.`));
     const collected = await collectSignatures(files, expected, terms.oracles, this.c.provider);
     if (collected.valid.length >= terms.threshold) {
       const packed = packSignatures(terms.oracles, collected.valid);
-      return { kind: "post", id, milestone: m, args: [terms.id, m, signed.values, signed.evidence, packed.signerMask, packed.signatures] };
+      return {
+        kind: "post",
+        id,
+        milestone: m,
+        args: [terms.id, m, signed.values, signed.evidence, packed.signerMask, packed.signatures],
+      };
     }
-    this.note(id, m, "info", "waiting", `the report we signed (evidence ${signed.evidence}) has ${collected.valid.length} of ${terms.threshold} signatures in ${sigDir}`);
+    this.note(
+      id,
+      m,
+      "info",
+      "waiting",
+      `the report we signed (evidence ${signed.evidence}) has ${collected.valid.length} of ${terms.threshold} signatures in ${sigDir}`,
+    );
     return undefined;
   }
 
@@ -148,9 +214,20 @@ export class CoSigner {
     const current = fs.existsSync(mine) ? fs.readFileSync(mine) : undefined;
     if (!current || !current.equals(own.bytes)) {
       writeFileAtomic(mine, own.bytes);
-      this.log.info({ agreement: terms.id.toString(), milestone: m, action: "proposed", file: mine, evidence: own.evidence });
+      this.log.info({
+        agreement: terms.id.toString(),
+        milestone: m,
+        action: "proposed",
+        file: mine,
+        evidence: own.evidence,
+      });
     }
-    const digest = attestationDigest(this.c.domain, { agreementId: terms.id, milestone: m, values: own.report.values, evidence: own.evidence });
+    const digest = attestationDigest(this.c.domain, {
+      agreementId: terms.id,
+      milestone: m,
+      values: own.report.values,
+      evidence: own.evidence,
+    });
     writeProposal(shared, base, this.oracle, this.identity, digest);
   }
 
@@ -160,9 +237,23 @@ export class CoSigner {
    * a file naming us that is not byte for byte our report is a forgery, and an author with two proposals is
    * ignored. Each refusal is noted once, naming the file and the first difference.
    */
-  private async choose(shared: string, base: string, terms: AgreementTerms, m: number, own: LoadedReport): Promise<{ values: number[]; evidence: string; proposer: string }> {
+  private async choose(
+    shared: string,
+    base: string,
+    terms: AgreementTerms,
+    m: number,
+    own: LoadedReport,
+  ): Promise<{ values: number[]; evidence: string; proposer: string }> {
     const id = terms.id.toString();
-    const ownView = { chainId: this.c.chainId, escrow: this.c.address, terms, milestone: m, names: this.opts.names, values: own.report.values, tolerance: this.opts.tolerance };
+    const ownView = {
+      chainId: this.c.chainId,
+      escrow: this.c.address,
+      terms,
+      milestone: m,
+      names: this.opts.names,
+      values: own.report.values,
+      tolerance: this.opts.tolerance,
+    };
     const byAuthor = new Map<string, { values: number[]; evidence: string }[]>();
     for (const f of fs.readdirSync(shared).sort()) {
       if (!f.startsWith(`${base}.report.`) || !f.endsWith(".json")) continue;
@@ -179,14 +270,21 @@ export class CoSigner {
       const r = loaded.report;
       const author = getAddress(r.oracle);
       if (author === this.identity) {
-        refuse(`it names this oracle (${this.identity}) as its author but is not the report this oracle wrote: a forgery`);
+        refuse(
+          `it names this oracle (${this.identity}) as its author but is not the report this oracle wrote: a forgery`,
+        );
         continue;
       }
       if (!terms.oracles.includes(author)) {
         refuse(`its author ${author} is not an oracle of agreement ${id}`);
         continue;
       }
-      const digest = attestationDigest(this.c.domain, { agreementId: terms.id, milestone: m, values: r.values, evidence: loaded.evidence });
+      const digest = attestationDigest(this.c.domain, {
+        agreementId: terms.id,
+        milestone: m,
+        values: r.values,
+        evidence: loaded.evidence,
+      });
       if (!(await hasProposal(shared, base, author, digest, this.c.provider))) {
         refuse(`${author} has not signed it as its proposal (no valid ${base}.proposal.${author}.json for it)`);
         continue;
@@ -203,7 +301,13 @@ export class CoSigner {
       const proposals = byAuthor.get(oracle);
       if (!proposals) continue;
       if (proposals.length > 1) {
-        this.note(id, m, "warn", "refused", `${oracle} proposed ${proposals.length} different reports: none of them is signed`);
+        this.note(
+          id,
+          m,
+          "warn",
+          "refused",
+          `${oracle} proposed ${proposals.length} different reports: none of them is signed`,
+        );
         continue;
       }
       return { ...proposals[0], proposer: oracle };

@@ -39,7 +39,14 @@ export async function discover(
       }
       state.agreements[id] = skipped ? { skipped } : {};
       if (skipped) log.warn({ agreement: id, action: "skip-agreement", reason: skipped });
-      else log.info({ agreement: id, action: "discovered", milestones: terms.milestones.length, threshold: terms.threshold, block: e.blockNumber });
+      else
+        log.info({
+          agreement: id,
+          action: "discovered",
+          milestones: terms.milestones.length,
+          threshold: terms.threshold,
+          block: e.blockNumber,
+        });
     }
     state.scannedTo = to;
     store.save();

@@ -13,7 +13,8 @@ import type { Logger } from "../log";
 import type { StateStore } from "./state";
 
 export type PostArgs = [bigint, number, number[], string, bigint, string[]];
-export type Item = { kind: "post"; id: string; milestone: number; args: PostArgs } | { kind: "settle"; id: string; milestone: number };
+export type Item =
+  { kind: "post"; id: string; milestone: number; args: PostArgs } | { kind: "settle"; id: string; milestone: number };
 
 export const sleep = (ms: number, signal?: { stopped: boolean; wake?: () => void }): Promise<void> =>
   new Promise((resolve) => {
@@ -55,7 +56,10 @@ export class DurableSender {
     const escrow = this.c.escrow.connect(this.sender) as SLAEscrow;
     let items = batch;
     try {
-      await escrow.multicall.staticCall(items.map((i) => this.encode(i)), { blockTag: "pending" });
+      await escrow.multicall.staticCall(
+        items.map((i) => this.encode(i)),
+        { blockTag: "pending" },
+      );
     } catch {
       const kept: Item[] = [];
       for (const item of items) {
@@ -67,7 +71,12 @@ export class DurableSender {
           if (!decoded) throw err;
           // e.g. MilestoneNotPending: another oracle posted first; that is done, not an error.
           const benign = ["MilestoneNotPending", "MilestoneAlreadySettled"].includes(decoded.name);
-          this.log.log(benign ? "info" : "warn", { agreement: item.id, milestone: item.milestone, action: `${item.kind}-skipped`, reason: formatEscrowError(decoded) });
+          this.log.log(benign ? "info" : "warn", {
+            agreement: item.id,
+            milestone: item.milestone,
+            action: `${item.kind}-skipped`,
+            reason: formatEscrowError(decoded),
+          });
         }
       }
       items = kept;
@@ -86,7 +95,13 @@ export class DurableSender {
     };
     this.store.save();
     this.hooks.afterRecord?.();
-    for (const i of items) this.log.info({ agreement: i.id, milestone: i.milestone, action: i.kind === "post" ? "posting" : "settling", txHash: hash });
+    for (const i of items)
+      this.log.info({
+        agreement: i.id,
+        milestone: i.milestone,
+        action: i.kind === "post" ? "posting" : "settling",
+        txHash: hash,
+      });
     await this.broadcast(raw);
     this.hooks.afterBroadcast?.();
     await this.resolvePending();
@@ -98,7 +113,8 @@ export class DurableSender {
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       // Already in the pool or already mined (nonce used): resolvePending finds out which.
-      if (!/already known|known transaction|nonce too low|nonce has already been used|already imported/i.test(msg)) throw err;
+      if (!/already known|known transaction|nonce too low|nonce has already been used|already imported/i.test(msg))
+        throw err;
     }
   }
 

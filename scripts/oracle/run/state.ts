@@ -76,8 +76,14 @@ export class StateStore {
     };
     if (fs.existsSync(this.statePath)) {
       const s = JSON.parse(fs.readFileSync(this.statePath, "utf8")) as DaemonState;
-      if (s.chainId !== fresh.chainId || getAddress(s.escrow) !== fresh.escrow || getAddress(s.oracle) !== fresh.oracle) {
-        throw new UserError(`--state: ${this.dir} belongs to chain ${s.chainId}, escrow ${s.escrow}, oracle ${s.oracle}; use another --state folder`);
+      if (
+        s.chainId !== fresh.chainId ||
+        getAddress(s.escrow) !== fresh.escrow ||
+        getAddress(s.oracle) !== fresh.oracle
+      ) {
+        throw new UserError(
+          `--state: ${this.dir} belongs to chain ${s.chainId}, escrow ${s.escrow}, oracle ${s.oracle}; use another --state folder`,
+        );
       }
       this.state = s;
     } else {
