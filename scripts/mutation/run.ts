@@ -403,7 +403,11 @@ async function main(): Promise<void> {
   const read = (f: string): string => readFileSync(path.join(dirs[0], f), "utf8");
   const sources = new Map(TARGETS.map((f) => [f, read(f)]));
   const testFiles = TEST_FILES.filter((f) => existsSync(path.join(dirs[0], f)));
-  const helpers = readdirSync(path.join(dirs[0], "test", "helpers")).map((f) => read(`test/helpers/${f}`));
+  const helpers = readdirSync(path.join(dirs[0], "test", "helpers"), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dirs[0], path.join(e.parentPath, e.name)))
+    .sort()
+    .map(read);
   const suiteHash = sha1([...testFiles.map(read), ...helpers].join("\0"));
 
   const solc = require(require.resolve("solc", { paths: [ROOT] })) as SolcModule;
