@@ -79,14 +79,14 @@ function Field({
   const mine = errors.filter((e) => e.startsWith(`${path}: `));
   const id = `f-${path.replace(/[^a-zA-Z0-9]/g, "-")}`;
   return (
-    <label htmlFor={id}>
-      {label} {children(id, mine.length > 0 ? `${id}-err` : undefined)}
+    <div className="field">
+      <label htmlFor={id}>{label}</label> {children(id, mine.length > 0 ? `${id}-err` : undefined)}
       {mine.length > 0 && (
         <span id={`${id}-err`} className="field-error">
           {mine.join("; ")}
         </span>
       )}
-    </label>
+    </div>
   );
 }
 

@@ -1,0 +1,76 @@
+/**
+ * The test wallet: an EIP-1193 provider injected into the page with Playwright's `addInitScript`, as a real
+ * wallet extension injects `window.ethereum`. It answers the accounts and the chain id itself and forwards every
+ * other request to the `hardhat node` (whose accounts are unlocked: eth_sendTransaction and eth_signTypedData_v4
+ * work without keys). It asks nothing of a person, and it logs every method the page called
+ * (`window.__wallet.calls`), so a test can assert that nothing was sent. The site's permission survives reloads
+ * (localStorage), as in a real wallet; `eth_accounts` answers [] until `eth_requestAccounts` was called once.
+ */
+export interface WalletOptions {
+  rpc: string;
+  account: string;
+  chainId: number;
+}
+
+/** The function Playwright serialises into the page; it must not refer to anything outside itself. */
+export function installWallet({ rpc, account, chainId }: WalletOptions): void {
+  const KEY = "__test_wallet_connected";
+  const calls: string[] = [];
+  const listeners: Record<string, ((...args: unknown[]) => void)[]> = {};
+  let nextId = 0;
+  const forward = async (method: string, params: unknown[]): Promise<unknown> => {
+    const res = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++nextId, method, params }),
+    });
+    const body = (await res.json()) as { result?: unknown; error?: { code: number; message: string; data?: unknown } };
+    if (body.error !== undefined) {
+      const err = new Error(body.error.message) as Error & { code: number; data?: unknown };
+      err.code = body.error.code;
+      err.data = body.error.data;
+      throw err;
+    }
+    return body.result;
+  };
+  const provider = {
+    isTestWallet: true,
+    async request({ method, params }: { method: string; params?: unknown[] }): Promise<unknown> {
+      calls.push(method);
+      switch (method) {
+        case "eth_requestAccounts":
+          localStorage.setItem(KEY, "1");
+          return [account];
+        case "eth_accounts":
+          return localStorage.getItem(KEY) === "1" ? [account] : [];
+        case "eth_chainId":
+          return `0x${chainId.toString(16)}`;
+        case "net_version":
+          return String(chainId);
+        case "wallet_requestPermissions":
+          localStorage.setItem(KEY, "1");
+          return [{ parentCapability: "eth_accounts" }];
+        case "wallet_revokePermissions":
+          localStorage.removeItem(KEY);
+          return null;
+        case "wallet_switchEthereumChain": {
+          const wanted = Number((params?.[0] as { chainId: string }).chainId);
+          if (wanted !== chainId) throw Object.assign(new Error("Unrecognized chain"), { code: 4902 });
+          return null;
+        }
+        default:
+          return forward(method, params ?? []);
+      }
+    },
+    on(event: string, fn: (...args: unknown[]) => void) {
+      (listeners[event] ??= []).push(fn);
+      return provider;
+    },
+    removeListener(event: string, fn: (...args: unknown[]) => void) {
+      listeners[event] = (listeners[event] ?? []).filter((f) => f !== fn);
+      return provider;
+    },
+  };
+  (window as unknown as { ethereum: unknown }).ethereum = provider;
+  (window as unknown as { __wallet: unknown }).__wallet = { calls };
+}
