@@ -26,7 +26,8 @@ import fc from "fast-check";
 import v8 from "node:v8";
 import vm from "node:vm";
 import type { LibraryHarness } from "../typechain-types";
-import { type MetricLike, MAX_BPS, cutBps as tsCutBps, split as tsSplit } from "../scripts/lib/penalty";
+import { MAX_BPS } from "../scripts/lib/limits";
+import { type MetricLike, cutBps as tsCutBps, split as tsSplit } from "../scripts/lib/penalty";
 import { type SignerMaskResult, checkSignerMask, popcount, recoverSigner } from "../scripts/lib/signer-mask";
 import { MAX_U128, MAX_U256, MAX_U32, type Metric, SECP256K1_N } from "./helpers/math";
 

@@ -4,7 +4,8 @@
  * thresholds, the payouts per milestone, the probe timeline, and the evidence of every attestation.
  */
 import type { MetricLike } from "../lib/penalty";
-import { formatCut, formatMetricValue, formatTime, formatUnitsExact } from "../lib/units";
+import { formatCut, formatMetricValue, formatUnitsExact } from "../lib/units";
+import { formatTime } from "../lib/time";
 import type { Sample } from "../oracle/samples";
 import { type LedgerRow, type LedgerTotals, day, describeBreaches } from "./ledger";
 

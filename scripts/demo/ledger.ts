@@ -3,7 +3,8 @@
  * and the totals, as data and as a plain-text table.
  */
 import { type MetricLike, isBreached, metricCutBps } from "../lib/penalty";
-import { formatCut, formatMetricValue, formatTime, formatUnitsExact } from "../lib/units";
+import { formatCut, formatMetricValue, formatUnitsExact } from "../lib/units";
+import { formatTime } from "../lib/time";
 import { table } from "../tasks/common";
 
 /** One breached tier of one metric. */

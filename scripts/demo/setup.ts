@@ -14,9 +14,9 @@ import { LOCALHOST_URL } from "../adapters/networks";
 import { loadTermsFile, tokenOnNetwork } from "../adapters/terms-file";
 import { UserError } from "../lib/errors";
 import { type AgreementTerms, readTerms, sortAddresses } from "../lib/model";
-import { latestBlockTime } from "../lib/time";
+import { formatTime, latestBlockTime } from "../lib/time";
 import type { ResolvedToken } from "../lib/token";
-import { formatAmount, formatTime } from "../lib/units";
+import { formatAmount } from "../lib/units";
 import { Commands } from "./drive";
 import { demoTerms } from "./terms";
 

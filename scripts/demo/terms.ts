@@ -2,7 +2,7 @@
  * The demo agreement as a human terms file (the format of examples/terms.example.json and docs/operators.md),
  * which the demo converts with scripts/lib/terms-file.ts exactly as `sla:create --terms FILE` does.
  */
-import { formatTime } from "../lib/units";
+import { formatTime } from "../lib/time";
 
 /** The metric names of the demo agreement, in its metric order (what `oracle attest --metrics` would name). */
 export const DEMO_METRICS = ["availability_ppm", "latency_p95_ms"] as const;

@@ -8,7 +8,8 @@
 import { AbiCoder, type ErrorDescription, Interface, type Result, ZeroAddress } from "ethers";
 import { revertData } from "./errors";
 import { agreementStatusName, milestoneStatusName } from "./model";
-import { formatCut, formatTime } from "./units";
+import { formatCut } from "./units";
+import { formatTime } from "./time";
 
 /** How to render the values of an error; every part is optional. */
 export interface ExplainContext {

@@ -7,8 +7,6 @@
 
 import { MAX_BPS } from "./limits";
 
-export { MAX_BPS };
-
 export interface TierLike {
   threshold: number | bigint;
   cutBps: number | bigint;

@@ -29,7 +29,6 @@ import { MAX_DUE_AT, MAX_METRICS, MAX_MILESTONES, MAX_ORACLES, MAX_TIERS } from 
 import { METRIC_KINDS } from "./metric-kinds";
 import type { ResolvedToken } from "./token";
 import {
-  formatTime,
   parseAddress,
   parseAmount,
   parseCut,
@@ -38,6 +37,7 @@ import {
   parseDuration32,
   parseMetricThreshold,
 } from "./units";
+import { formatTime } from "./time";
 
 const q = (v: unknown): string => JSON.stringify(v);
 

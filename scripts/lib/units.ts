@@ -7,9 +7,6 @@ import { getAddress, isAddress } from "ethers";
 import { RuleError } from "./errors";
 import { MAX_BPS, MAX_UINT128, MAX_UINT32 } from "./limits";
 import { METRIC_KINDS } from "./metric-kinds";
-import { formatTime } from "./time";
-
-export { formatTime };
 
 /** A token's symbol and decimals, as amounts are parsed and formatted in them. */
 export interface TokenUnits {

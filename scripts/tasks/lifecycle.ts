@@ -3,7 +3,7 @@ import { getAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { partyOracleWarnings } from "../lib/party-oracles";
-import { formatAmount, formatDuration, formatTime, parseCut } from "../lib/units";
+import { formatAmount, formatDuration, parseCut } from "../lib/units";
 
 import {
   type EscrowArgs,
@@ -26,7 +26,7 @@ import {
 } from "./common";
 import { describeTerms } from "./summary";
 import { acceptDeadline } from "../lib/lifecycle";
-import { latestBlockTime } from "../lib/time";
+import { formatTime, latestBlockTime } from "../lib/time";
 
 interface IdArgs extends EscrowArgs {
   id?: string;

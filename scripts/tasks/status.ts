@@ -18,10 +18,10 @@ import {
   periodOf,
   readMilestone,
 } from "../lib/model";
-import { latestBlockTime } from "../lib/time";
+import { formatTime, latestBlockTime } from "../lib/time";
 import { split } from "../lib/penalty";
 import { type ResolvedToken } from "../lib/token";
-import { formatAmount, formatCut, formatDuration, formatTime, formatUnitsExact } from "../lib/units";
+import { formatAmount, formatCut, formatDuration, formatUnitsExact } from "../lib/units";
 import {
   type EscrowArgs,
   type RunState,

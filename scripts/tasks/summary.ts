@@ -5,7 +5,8 @@
 import { ZeroAddress } from "ethers";
 import { type ResolvedToken } from "../lib/token";
 import type { AgreementTerms } from "../lib/model";
-import { formatAmount, formatCut, formatDuration, formatMetricValue, formatTime } from "../lib/units";
+import { formatAmount, formatCut, formatDuration, formatMetricValue } from "../lib/units";
+import { formatTime } from "../lib/time";
 import { split } from "../lib/penalty";
 import { table } from "./common";
 

@@ -9,7 +9,7 @@ import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { BREACHED, type Context, attestAt, setup } from "../helpers/fixture";
 import { EXPLAINED_ERRORS, explainError, explainRevert } from "../../scripts/lib/explain";
 import { type ConvertedTerms } from "../../scripts/lib/terms";
-import { formatTime } from "../../scripts/lib/units";
+import { formatTime } from "../../scripts/lib/time";
 import { loadTermsFile } from "../../scripts/adapters/terms-file";
 import { escrowInterface } from "../../scripts/adapters/escrow";
 import { DAY, runTask, termsFile, writeTerms } from "./helpers";

@@ -8,7 +8,7 @@ import path from "node:path";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { Context } from "../helpers/fixture";
-import { formatTime } from "../../scripts/lib/units";
+import { formatTime } from "../../scripts/lib/time";
 
 export interface Captured<T> {
   result: T;

@@ -13,13 +13,13 @@ import {
   formatCut,
   formatDuration,
   formatMetricValue,
-  formatTime,
   parseAmount,
   parseCut,
   parseDate,
   parseDuration,
   parseMetricThreshold,
 } from "../../scripts/lib/units";
+import { formatTime } from "../../scripts/lib/time";
 import { setup } from "../helpers/fixture";
 import { plainTerms } from "../helpers/lifecycle";
 import { runTask, writeTerms } from "./helpers";
