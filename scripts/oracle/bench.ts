@@ -22,26 +22,10 @@ import { parseMetricNames } from "./metrics";
 import { buildReport, evidenceOf, serializeReport } from "./report";
 import type { Sample } from "./samples";
 import { inPeriod } from "./samples";
+import { REFERENCE_METRICS } from "../lib/reference";
 import { signDigestChecked } from "./signing";
 
-const METRICS = [
-  {
-    higherIsBetter: true,
-    tiers: [
-      { threshold: 999_000, cutBps: 1000 },
-      { threshold: 995_000, cutBps: 2500 },
-      { threshold: 990_000, cutBps: 5000 },
-    ],
-  },
-  {
-    higherIsBetter: false,
-    tiers: [
-      { threshold: 300, cutBps: 500 },
-      { threshold: 500, cutBps: 1500 },
-      { threshold: 1000, cutBps: 3000 },
-    ],
-  },
-];
+const METRICS = REFERENCE_METRICS;
 
 function samplesOf(start: number, n: number, seed: number): Sample[] {
   let x = seed;

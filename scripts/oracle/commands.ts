@@ -264,6 +264,25 @@ function checkReportTarget(loaded: LoadedReport, c: Connection, args: OracleArgs
   }
 }
 
+/**
+ * Signs `att` as `oracle` once per milestone (the digest is recorded in the state folder first: another digest
+ * for the milestone is refused) and writes the signature file `file`.
+ */
+async function signOnceTo(
+  file: string,
+  hre: HardhatRuntimeEnvironment,
+  args: OracleArgs,
+  c: Connection,
+  wallet: Wallet,
+  oracle: string,
+  att: { agreementId: bigint; milestone: number; values: number[]; evidence: string },
+): Promise<{ signature: string; digest: string }> {
+  const before = recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att);
+  const signed = await signChecked(c.escrow, wallet, c.domain, att, oracle, before);
+  writeSignatureFile(file, signatureRecord(c, att, signed.digest, oracle, signed.signature));
+  return signed;
+}
+
 export interface AttestResult {
   exitCode: number;
   reportFile?: string;
@@ -324,19 +343,8 @@ export async function attestCommand(
 
   const { evidence } = writeReport(file, report);
   const att = { agreementId: id, milestone, values: report.values, evidence };
-  const { signature, digest } = await signChecked(
-    c.escrow,
-    wallet,
-    c.domain,
-    att,
-    oracle,
-    recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att),
-  );
   const signatureFile = path.join(path.dirname(file), signatureFileName(id, milestone, oracle));
-  writeSignatureFile(
-    signatureFile,
-    signatureRecord(c, { agreementId: id, milestone, values: report.values, evidence }, digest, oracle, signature),
-  );
+  const { signature } = await signOnceTo(signatureFile, hre, args, c, wallet, oracle, att);
   out.info(`report: ${file}`);
   out.info(`evidence: ${evidence}`);
   out.info(`values: ${formatValues(names, report.values)}`);
@@ -497,16 +505,8 @@ export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   });
   if (diff !== undefined) throw new UserError(`refusing to sign: ${diff}`);
   const att = { agreementId: id, milestone, values: r.values, evidence: loaded.evidence };
-  const { signature, digest } = await signChecked(
-    c.escrow,
-    wallet,
-    c.domain,
-    att,
-    oracle,
-    recordBeforeSign(stateDirOf(hre, args, wallet), c, oracle, att),
-  );
   const file = args.out ?? path.join(path.dirname(loaded.file), signatureFileName(id, milestone, oracle));
-  writeSignatureFile(file, signatureRecord(c, att, digest, oracle, signature));
+  await signOnceTo(file, hre, args, c, wallet, oracle, att);
   out.info(
     `ours: ${formatValues(names, own.values)} (within tolerance of the report's ${formatValues(names, r.values)})`,
   );
