@@ -49,6 +49,8 @@ export interface AgreementData {
   balance?: bigint;
   /** How long the reads took, in ms (the browser test prints it). */
   loadMs: number;
+  /** performance.now() when the data arrived. */
+  loadedAt: number;
 }
 
 export async function loadAgreement(
@@ -99,6 +101,7 @@ export async function loadAgreement(
     now,
     ...(balance === undefined ? {} : { balance }),
     loadMs: performance.now() - started,
+    loadedAt: performance.now(),
   };
 }
 

@@ -4,7 +4,7 @@
  * running); the actions the connected account may take now (the core's lifecycle rules decide); the history.
  */
 import { useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import {
   AgreementStatus,
   type MilestoneAction,
@@ -69,6 +69,10 @@ export function Agreement({ id }: { id: bigint }) {
   const [tx, setTx] = useState<TxState>({ kind: "idle" });
   const [cuts, setCuts] = useState<Record<number, string>>({});
   const queryClient = useQueryClient();
+  const [renderMs, setRenderMs] = useState<number>();
+  useEffect(() => {
+    if (data !== undefined) setRenderMs(performance.now() - data.loadedAt);
+  }, [data]);
 
   if (session.deployment === undefined) return <p>Connect a wallet on a network where the escrow is deployed.</p>;
   if (error)
@@ -97,7 +101,7 @@ export function Agreement({ id }: { id: bigint }) {
     const fn = escrow.getFunction(method);
     const plan: TxPlan = { label, simulate: () => fn.staticCall(...args), send: () => fn.send(...args) };
     const receipt = await runTx(plan, setTx, ctx);
-    if (receipt !== undefined) await queryClient.invalidateQueries({ queryKey: ["agreement"] });
+    if (receipt !== undefined) await queryClient.invalidateQueries();
   };
 
   const perMilestone = data.milestones.map((state, m) => milestoneActions(terms, data.status, m, state, data.now));
@@ -324,7 +328,7 @@ export function Agreement({ id }: { id: bigint }) {
         </p>
       </section>
       <p className="muted" data-testid="load-ms">
-        read in {Math.round(data.loadMs)} ms
+        read in {Math.round(data.loadMs)} ms{renderMs === undefined ? "" : `; shown in ${Math.round(renderMs)} ms`}
       </p>
     </article>
   );
