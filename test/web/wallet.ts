@@ -9,12 +9,16 @@
 export interface WalletOptions {
   rpc: string;
   account: string;
+  /** The node's chain id: the only chain the wallet can be switched to. */
   chainId: number;
+  /** The chain the wallet starts on (default chainId): another one plays a wallet left on the wrong network. */
+  startChainId?: number;
 }
 
 /** The function Playwright serialises into the page; it must not refer to anything outside itself. */
-export function installWallet({ rpc, account, chainId }: WalletOptions): void {
+export function installWallet({ rpc, account, chainId, startChainId }: WalletOptions): void {
   const KEY = "__test_wallet_connected";
+  let current = startChainId ?? chainId;
   const calls: string[] = [];
   const listeners: Record<string, ((...args: unknown[]) => void)[]> = {};
   let nextId = 0;
@@ -44,9 +48,9 @@ export function installWallet({ rpc, account, chainId }: WalletOptions): void {
         case "eth_accounts":
           return localStorage.getItem(KEY) === "1" ? [account] : [];
         case "eth_chainId":
-          return `0x${chainId.toString(16)}`;
+          return `0x${current.toString(16)}`;
         case "net_version":
-          return String(chainId);
+          return String(current);
         case "wallet_requestPermissions":
           localStorage.setItem(KEY, "1");
           return [{ parentCapability: "eth_accounts" }];
@@ -56,9 +60,13 @@ export function installWallet({ rpc, account, chainId }: WalletOptions): void {
         case "wallet_switchEthereumChain": {
           const wanted = Number((params?.[0] as { chainId: string }).chainId);
           if (wanted !== chainId) throw Object.assign(new Error("Unrecognized chain"), { code: 4902 });
+          current = wanted;
+          for (const fn of listeners.chainChanged ?? []) fn(`0x${wanted.toString(16)}`);
           return null;
         }
         default:
+          if (current !== chainId)
+            throw Object.assign(new Error(`the test wallet reaches no node for chain ${current}`), { code: 4901 });
           return forward(method, params ?? []);
       }
     },

@@ -137,9 +137,9 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     return page.evaluate(() => [...(window as unknown as { __wallet: { calls: string[] } }).__wallet.calls]);
   }
 
-  async function party(name: string, account: string): Promise<Page> {
+  async function party(name: string, account: string, startChainId = 31337): Promise<Page> {
     const context: BrowserContext = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(installWallet, { rpc, account, chainId: 31337 });
+    await context.addInitScript(installWallet, { rpc, account, chainId: 31337, startChainId });
     const page = await context.newPage();
     page.on("pageerror", (e) => console.log(`      [${name} page error] ${e.message}`));
     await page.goto(`${base}#/`);
@@ -291,6 +291,25 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     await snap(page, "created");
   });
 
+  it("a wallet on a chain without a deployment is told which chains have one and switched there (375 px wide)", async function () {
+    const page = await party("wrong-chain", ORACLE, 1);
+    await page.setViewportSize({ width: 375, height: 800 });
+    await waitText(
+      page.getByRole("alert"),
+      "The escrow is not deployed on Ethereum (1). It is deployed on: Hardhat (31337).",
+    );
+    await snap(page, "wrong-chain-375px");
+    await page.getByRole("button", { name: "Switch to Hardhat (31337)" }).click();
+    await waitText(page.getByLabel("Network"), "Hardhat (31337)");
+    expect(await page.getByRole("alert").count()).to.equal(0);
+    await page.goto(`${base}#/agreement/${id}`);
+    await waitText(page.getByLabel("Agreement status"), "Proposed");
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width, "no sideways scrolling of the page at 375 px (the table scrolls in its own box)").to.be.at.most(375);
+    await snap(page, "agreement-375px");
+    await page.context().close();
+  });
+
   it("the vendor accepts; the client sees it without reloading", async function () {
     const page = await party("vendor", VENDOR);
     await page.goto(`${base}#/agreement/${id}`);
@@ -408,6 +427,9 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     await waitText(r, "Attested");
     const evidence = keccak256(fs.readFileSync(report0()));
     for (const text of ["980000", "98%", "250", "25%", "0.75 TUSD", "0.25 TUSD", evidence]) await waitText(r, text);
+    await page
+      .getByRole("img", { name: /availability_ppm .*milestone 0 98%, milestone 1 not attested/ })
+      .waitFor({ timeout: T });
     await snap(page, "attested");
   });
 
@@ -470,6 +492,10 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
 
   it("the vendor withdraws its balance", async function () {
     const page = pages.vendor;
+    // #/ lists the balance per token with its own Withdraw; this one is taken from the agreement's page.
+    await page.goto(`${base}#/`);
+    await waitText(page.getByRole("region", { name: "Balances" }), "1.9 TUSD");
+    await page.goto(`${base}#/agreement/${id}`);
     const before = BigInt(await token.getFunction("balanceOf")(VENDOR));
     await page.getByRole("button", { name: "Withdraw" }).click();
     await waitText(page.getByRole("status"), "Withdraw");

@@ -14,10 +14,11 @@ export interface IndexedAgreement {
   vendor: string;
   arbitrator: string;
   oracles: string[];
+  token: string;
 }
 
 interface ScanCache {
-  version: 1;
+  version: 2;
   scannedTo: number;
   scannedHash: string;
   agreements: IndexedAgreement[];
@@ -36,7 +37,7 @@ function load(key: string): ScanCache | undefined {
   try {
     const raw = localStorage.getItem(key);
     const c = raw === null ? undefined : (JSON.parse(raw) as ScanCache);
-    return c?.version === 1 ? c : undefined;
+    return c?.version === 2 ? c : undefined;
   } catch {
     return undefined;
   }
@@ -85,10 +86,11 @@ export async function scanAgreements(
         vendor: terms.vendor,
         arbitrator: terms.arbitrator,
         oracles: terms.oracles,
+        token: terms.token,
       });
     }
     const hash = (await provider.getBlock(end))?.hash ?? "";
-    save(key, { version: 1, scannedTo: end, scannedHash: hash, agreements });
+    save(key, { version: 2, scannedTo: end, scannedHash: hash, agreements });
     onProgress({ fromBlock, toBlock: latest, scannedTo: end, found: agreements.length });
   }
   return agreements;

@@ -30,6 +30,7 @@ import {
 import { ESCROW_INTERFACE, escrowAt, txUrl } from "../chain";
 import { type AgreementData, metricNamesOf, useAgreement } from "../data";
 import { useSession } from "../session";
+import { MetricChart } from "../Chart";
 import { TxStatus } from "../Status";
 import { type TxPlan, type TxState, explainContext, runTx } from "../tx";
 
@@ -300,6 +301,22 @@ export function Agreement({ id }: { id: bigint }) {
           </tbody>
         </table>
       </div>
+
+      <section aria-label="Charts" className="charts">
+        <h2>Measurements</h2>
+        {terms.metrics.map((_, i) => (
+          <MetricChart
+            key={i}
+            terms={terms}
+            metric={i}
+            {...(names?.[i] === undefined ? {} : { name: names[i] })}
+            values={data.milestones.map((_, m) => {
+              const v = data.attestations.get(m)?.values[i];
+              return v === undefined ? undefined : Number(v);
+            })}
+          />
+        ))}
+      </section>
 
       <section aria-label="History">
         <h2>History</h2>

@@ -3,7 +3,7 @@
  * escrow's AgreementCreated events (scan.ts), each with its status, its next deadline and what the account can
  * do now (the core's lifecycle rules); and "open by id".
  */
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import {
   type AgreementStatus,
@@ -18,12 +18,17 @@ import {
   nextBlockTime,
   readTerms,
   rolesOf,
+  formatAmount,
+  tokenAt,
+  ZERO_ADDRESS,
 } from "../../../scripts/lib";
+import { escrowAt } from "../chain";
+import { TxStatus } from "../Status";
 import { go } from "../route";
 import { useBlockNumber } from "../data";
 import { type IndexedAgreement, type ScanProgress, scanAgreements } from "../scan";
 import { useSession } from "../session";
-import { describeFailure } from "../tx";
+import { type TxState, describeFailure, explainContext, runTx } from "../tx";
 import type { SLAEscrow } from "../../../typechain-types";
 
 const ROLES: Role[] = ["client", "vendor", "arbitrator", "oracle"];
@@ -65,6 +70,61 @@ async function summarise(escrow: SLAEscrow, id: bigint, roles: Role[], now: numb
     }
   });
   return { status: agreementStatusName(status), next: next === undefined ? "—" : formatTime(next), can: [...can] };
+}
+
+/** The connected account's balance in each token of its agreements (and ETH), each with its Withdraw. */
+function Balances({ tokens }: { tokens: string[] }) {
+  const { escrow, provider, account, signer, deployment, chainId } = useSession();
+  const queryClient = useQueryClient();
+  const [tx, setTx] = useState<TxState>({ kind: "idle" });
+  const { data } = useQuery({
+    queryKey: ["balances", chainId, account, tokens.join()],
+    queryFn: () =>
+      Promise.all(
+        tokens.map(async (t) => ({
+          token: await tokenAt(provider!, t),
+          balance: BigInt(await escrow!.balanceOf(account!, t)),
+        })),
+      ),
+    enabled: escrow !== undefined && provider !== undefined && account !== undefined,
+    refetchInterval: 2_000,
+  });
+  const held = (data ?? []).filter((b) => b.balance > 0n);
+  if (held.length === 0 && tx.kind === "idle") return null;
+  return (
+    <section aria-label="Balances">
+      <h2>Your balances in the escrow</h2>
+      <ul>
+        {held.map(({ token, balance }) => (
+          <li key={token.address}>
+            {formatAmount(balance, token)}{" "}
+            <button
+              type="button"
+              disabled={signer === undefined || tx.kind === "working" || tx.kind === "pending"}
+              aria-label={`Withdraw ${token.symbol}`}
+              onClick={async () => {
+                const fn = escrowAt(deployment!.escrow, signer!).getFunction("withdraw");
+                const args = [token.address, account!] as const;
+                const receipt = await runTx(
+                  {
+                    label: `Withdraw ${formatAmount(balance, token)}`,
+                    simulate: () => fn.staticCall(...args),
+                    send: () => fn.send(...args),
+                  },
+                  setTx,
+                  explainContext(token),
+                );
+                if (receipt !== undefined) await queryClient.invalidateQueries();
+              }}
+            >
+              Withdraw
+            </button>
+          </li>
+        ))}
+      </ul>
+      <TxStatus state={tx} />
+    </section>
+  );
 }
 
 function Row({ a, roles }: { a: IndexedAgreement; roles: Role[] }) {
@@ -152,6 +212,7 @@ export function Home() {
             </p>
           )}
           {error !== undefined && <p role="alert">{error}</p>}
+          {all !== undefined && <Balances tokens={[...new Set([ZERO_ADDRESS, ...mine.map((x) => x.a.token)])]} />}
           {ROLES.map((role) => {
             const list = mine.filter((x) => x.roles.includes(role));
             if (list.length === 0) return null;
