@@ -3,7 +3,8 @@
  * wallet extension injects `window.ethereum`. It answers the accounts and the chain id itself and forwards every
  * other request to the `hardhat node` (whose accounts are unlocked: eth_sendTransaction and eth_signTypedData_v4
  * work without keys). It asks nothing of a person, and it logs every method the page called
- * (`window.__wallet.calls`), so a test can assert that nothing was sent. The site's permission survives reloads
+ * (`window.__wallet.calls`), so a test can assert that nothing was sent; `window.__wallet.rejectNext = true`
+ * refuses the next transaction or signature (code 4001), as a person pressing "Reject" does. The site's permission survives reloads
  * (localStorage), as in a real wallet; `eth_accounts` answers [] until `eth_requestAccounts` was called once.
  */
 export interface WalletOptions {
@@ -20,6 +21,8 @@ export function installWallet({ rpc, account, chainId, startChainId }: WalletOpt
   const KEY = "__test_wallet_connected";
   let current = startChainId ?? chainId;
   const calls: string[] = [];
+  /** Set by a test: the next transaction or signature is refused, as a person pressing "Reject" does. */
+  const state = { calls, rejectNext: false };
   const listeners: Record<string, ((...args: unknown[]) => void)[]> = {};
   let nextId = 0;
   const forward = async (method: string, params: unknown[]): Promise<unknown> => {
@@ -41,6 +44,10 @@ export function installWallet({ rpc, account, chainId, startChainId }: WalletOpt
     isTestWallet: true,
     async request({ method, params }: { method: string; params?: unknown[] }): Promise<unknown> {
       calls.push(method);
+      if (state.rejectNext && (method === "eth_sendTransaction" || method.startsWith("eth_signTypedData"))) {
+        state.rejectNext = false;
+        throw Object.assign(new Error("User rejected the request."), { code: 4001 });
+      }
       switch (method) {
         case "eth_requestAccounts":
           localStorage.setItem(KEY, "1");
@@ -80,5 +87,5 @@ export function installWallet({ rpc, account, chainId, startChainId }: WalletOpt
     },
   };
   (window as unknown as { ethereum: unknown }).ethereum = provider;
-  (window as unknown as { __wallet: unknown }).__wallet = { calls };
+  (window as unknown as { __wallet: unknown }).__wallet = state;
 }

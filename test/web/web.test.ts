@@ -143,6 +143,10 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     const page = await context.newPage();
     page.on("pageerror", (e) => console.log(`      [${name} page error] ${e.message}`));
     await page.goto(`${base}#/`);
+    await page.getByRole("button", { name: "Connect wallet" }).waitFor({ timeout: T });
+    expect(await walletCalls(page), "accounts requested before Connect wallet was pressed").to.not.include(
+      "eth_requestAccounts",
+    );
     await page.getByRole("button", { name: "Connect wallet" }).click();
     await waitText(page.getByLabel("Account"), account);
     pages[name] = page;
@@ -497,6 +501,15 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     await waitText(page.getByRole("region", { name: "Balances" }), "1.9 TUSD");
     await page.goto(`${base}#/agreement/${id}`);
     const before = BigInt(await token.getFunction("balanceOf")(VENDOR));
+    // Refused in the wallet first: its own message, nothing sent; then accepted.
+    await page.evaluate(() => {
+      (window as unknown as { __wallet: { rejectNext: boolean } }).__wallet.rejectNext = true;
+    });
+    const nonce = await provider.getTransactionCount(VENDOR);
+    await page.getByRole("button", { name: "Withdraw" }).click();
+    await waitText(page.getByRole("alert"), "The wallet rejected the request. Nothing was sent.");
+    expect(await provider.getTransactionCount(VENDOR)).to.equal(nonce);
+    await snap(page, "withdraw-rejected-in-wallet");
     await page.getByRole("button", { name: "Withdraw" }).click();
     await waitText(page.getByRole("status"), "Withdraw");
     await waitFor(
@@ -539,17 +552,22 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     const big = await createMany(OUTSIDER, OUTSIDER_VENDOR, 1, 128, 1);
     timings.push(`1,001 agreements created: ${Date.now() - t0} ms`);
     const total = Number(big);
+    t0 = Date.now(); // from opening the page: load, connect, scan
     const page = await party("outsider-vendor", OUTSIDER_VENDOR);
-    t0 = Date.now();
+    const connectedMs = Date.now() - t0;
     await waitText(page.getByLabel("Scan progress"), `${total} agreements on this escrow, ${total - 1} of them yours`);
     const scanMs = Date.now() - t0;
-    timings.push(`#/ over ${total} agreements (fresh scan): ${scanMs} ms`);
+    timings.push(
+      `#/ over ${total} agreements (fresh page, connect and scan): ${scanMs} ms, of which page load and connect ${connectedMs} ms`,
+    );
     await snap(page, "my-agreements-1000");
     expect(scanMs).to.be.below(10_000);
     await page.reload();
     t0 = Date.now();
     await waitText(page.getByLabel("Scan progress"), `${total} agreements on this escrow`);
     timings.push(`#/ after a reload (cached scan): ${Date.now() - t0} ms`);
+    await waitText(page.getByLabel("Account"), OUTSIDER_VENDOR); // reconnected on reload without asking again
+    expect(await walletCalls(page)).to.not.include("eth_requestAccounts");
 
     t0 = Date.now();
     await page.goto(`${base}#/agreement/${big}`);
@@ -564,5 +582,27 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     );
     expect(renderMs).to.be.below(1000);
     await snap(page, "agreement-128");
+  });
+
+  it("without a wallet the page reads the chain from its RPC and offers no action", async function () {
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}#/agreement/${id}`);
+    await waitText(page.getByLabel("Agreement status"), "Closed");
+    await waitText(row(page, 0), "0.9 TUSD");
+    for (const name of [
+      "Accept",
+      "Cancel agreement",
+      "Dispute",
+      "Resolve",
+      "Settle",
+      "Withdraw",
+      "Request termination",
+    ]) {
+      expect(await page.getByRole("button", { name, exact: true }).count(), name).to.equal(0);
+    }
+    await page.getByRole("button", { name: "Connect wallet" }).waitFor({ timeout: T });
+    await snap(page, "no-wallet");
+    await context.close();
   });
 });
