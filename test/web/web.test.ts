@@ -254,6 +254,19 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     const calls = await walletCalls(page);
     expect(calls.filter((c) => c === "eth_requestAccounts")).to.have.length(1);
     await page.getByRole("link", { name: "Create" }).click();
+    // A terms file imports into the form (the example names account 1 as the client) and exports unchanged.
+    const example = path.join(ROOT, "examples/terms.example.json");
+    await page.getByLabel("Import terms file").setInputFiles(example);
+    await waitText(page.getByRole("region", { name: "Preview" }), "Total deposit: 6000 TUSD");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export terms file" }).click(),
+    ]);
+    const exported = JSON.parse(fs.readFileSync(await download.path(), "utf8")) as unknown;
+    expect(exported).to.deep.equal(JSON.parse(fs.readFileSync(example, "utf8")));
+    await snap(page, "form-imported");
+    await page.getByRole("link", { name: "My agreements" }).click();
+    await page.getByRole("link", { name: "Create" }).click();
     const now = await chainNow();
     start0 = now - 3600;
     due0 = now + 900;
