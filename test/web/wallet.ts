@@ -1,11 +1,12 @@
 /**
- * The test wallet: an EIP-1193 provider injected into the page with Playwright's `addInitScript`, as a real
- * wallet extension injects `window.ethereum`. It answers the accounts and the chain id itself and forwards every
- * other request to the `hardhat node` (whose accounts are unlocked: eth_sendTransaction and eth_signTypedData_v4
- * work without keys). It asks nothing of a person, and it logs every method the page called
- * (`window.__wallet.calls`), so a test can assert that nothing was sent; `window.__wallet.rejectNext = true`
- * refuses the next transaction or signature (code 4001), as a person pressing "Reject" does. The site's permission survives reloads
- * (localStorage), as in a real wallet; `eth_accounts` answers [] until `eth_requestAccounts` was called once.
+ * The test wallet: an EIP-1193 provider injected into the page with Playwright's `addInitScript`, as a wallet
+ * extension injects it: as `window.ethereum` and announced through EIP-6963 ("Test Wallet"). It answers the
+ * accounts and the chain id itself and forwards every other request to the `hardhat node` (whose accounts are
+ * unlocked: eth_sendTransaction and eth_signTypedData_v4 work without keys). It asks nothing of a person and logs
+ * every method the page called (`window.__wallet.calls`), so a test can assert that nothing was sent;
+ * `window.__wallet.rejectNext = true` refuses the next transaction or signature (code 4001), as a person pressing
+ * "Reject" does. The site's permission survives reloads (localStorage), as in a real wallet: `eth_accounts`
+ * answers [] until `eth_requestAccounts` was called once.
  */
 export interface WalletOptions {
   rpc: string;
@@ -87,5 +88,16 @@ export function installWallet({ rpc, account, chainId, startChainId }: WalletOpt
     },
   };
   (window as unknown as { ethereum: unknown }).ethereum = provider;
+  // EIP-6963: announce on load and whenever the page asks, as wallet extensions do.
+  const info = {
+    uuid: "5b7d6f0e-6f38-4a4e-9d55-0c8e4c6a1e63",
+    name: "Test Wallet",
+    icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 1 1'/%3E",
+    rdns: "org.sla-escrow.test-wallet",
+  };
+  const announce = () =>
+    window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+  window.addEventListener("eip6963:requestProvider", announce);
+  announce();
   (window as unknown as { __wallet: unknown }).__wallet = state;
 }

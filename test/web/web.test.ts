@@ -149,6 +149,7 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     );
     await page.getByRole("button", { name: "Connect wallet" }).click();
     await waitText(page.getByLabel("Account"), account);
+    await waitText(page.getByRole("banner"), "via Test Wallet"); // found through EIP-6963
     pages[name] = page;
     return page;
   }

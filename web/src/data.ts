@@ -53,26 +53,16 @@ export interface AgreementData {
   loadedAt: number;
 }
 
-export async function loadAgreement(
+/** The agreement's stored status and every milestone's state, in one eth_call (the escrow's multicall of views). */
+export async function readStates(
   escrow: SLAEscrow,
-  provider: Provider,
   id: bigint,
-  fromBlock: number,
-  account?: string,
-): Promise<AgreementData> {
-  const started = performance.now();
-  const terms = await readTerms(escrow, id, "Agreement");
+  count: number,
+): Promise<{ stored: AgreementStatus; milestones: MilestoneState[] }> {
   const iface = escrow.interface;
-  const calls = [
+  const results = await escrow.multicall.staticCall([
     iface.encodeFunctionData("agreementStatus", [id]),
-    ...terms.milestones.map((_, i) => iface.encodeFunctionData("milestoneInfo", [id, i])),
-  ];
-  const [results, token, history, now, balance] = await Promise.all([
-    escrow.multicall.staticCall(calls),
-    tokenAt(provider, terms.token),
-    agreementHistory(escrow, id, { fromBlock }),
-    nextBlockTime(provider),
-    account === undefined ? Promise.resolve(undefined) : escrow.balanceOf(account, terms.token),
+    ...Array.from({ length: count }, (_, i) => iface.encodeFunctionData("milestoneInfo", [id, i])),
   ]);
   const stored = Number(iface.decodeFunctionResult("agreementStatus", results[0])[0]) as AgreementStatus;
   const milestones = results.slice(1).map((data): MilestoneState => {
@@ -84,6 +74,25 @@ export async function loadAgreement(
       disputedAt: Number(disputedAt),
     };
   });
+  return { stored, milestones };
+}
+
+export async function loadAgreement(
+  escrow: SLAEscrow,
+  provider: Provider,
+  id: bigint,
+  fromBlock: number,
+  account?: string,
+): Promise<AgreementData> {
+  const started = performance.now();
+  const terms = await readTerms(escrow, id, "Agreement");
+  const [{ stored, milestones }, token, history, now, balance] = await Promise.all([
+    readStates(escrow, id, terms.milestones.length),
+    tokenAt(provider, terms.token),
+    agreementHistory(escrow, id, { fromBlock }),
+    nextBlockTime(provider),
+    account === undefined ? Promise.resolve(undefined) : escrow.balanceOf(account, terms.token),
+  ]);
   const attestations = new Map<number, HistoryArgs["AttestationPosted"]>();
   const requestedBy: string[] = [];
   for (const e of history) {

@@ -6,9 +6,6 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import {
-  type AgreementStatus,
-  type MilestoneState,
-  type MilestoneStatus,
   type Role,
   agreementActions,
   agreementStatusName,
@@ -25,7 +22,7 @@ import {
 import { escrowAt } from "../chain";
 import { TxStatus } from "../Status";
 import { go } from "../route";
-import { useBlockNumber } from "../data";
+import { readStates, useBlockNumber } from "../data";
 import { type IndexedAgreement, type ScanProgress, scanAgreements } from "../scan";
 import { useSession } from "../session";
 import { type TxState, describeFailure, explainContext, runTx } from "../tx";
@@ -42,21 +39,7 @@ interface Summary {
 
 async function summarise(escrow: SLAEscrow, id: bigint, roles: Role[], now: number): Promise<Summary> {
   const terms = await readTerms(escrow, id);
-  const iface = escrow.interface;
-  const results = await escrow.multicall.staticCall([
-    iface.encodeFunctionData("agreementStatus", [id]),
-    ...terms.milestones.map((_, i) => iface.encodeFunctionData("milestoneInfo", [id, i])),
-  ]);
-  const stored = Number(iface.decodeFunctionResult("agreementStatus", results[0])[0]) as AgreementStatus;
-  const states = results.slice(1).map((d): MilestoneState => {
-    const [status, cutBps, attestedAt, disputedAt] = iface.decodeFunctionResult("milestoneInfo", d);
-    return {
-      status: Number(status) as MilestoneStatus,
-      cutBps: Number(cutBps),
-      attestedAt: Number(attestedAt),
-      disputedAt: Number(disputedAt),
-    };
-  });
+  const { stored, milestones: states } = await readStates(escrow, id, terms.milestones.length);
   const status = derivedStatus(stored, states);
   const mine = (who: Role[]) => who.includes("anyone") || who.some((r) => roles.includes(r));
   const can = new Set<string>();
