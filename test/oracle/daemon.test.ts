@@ -465,21 +465,23 @@ describe("oracle run (daemon, in process)", function () {
       fs.writeFileSync(outlier, samplesFor(w.terms, 6, 900, 99));
       await time.increaseTo(w.terms.milestones[0].dueAt);
       const window = { proposalWindow: "60" };
+      const runOutlier = () =>
+        runOracle(
+          {
+            command: "run",
+            once: true,
+            samples: outlier,
+            metrics: names.join(","),
+            escrow: w.ctx.escrowAddress,
+            state: path.join(w.dir, "state2"),
+            shared: w.shared,
+            stagger: "0",
+            ...window,
+          },
+          { ORACLE_PRIVATE_KEY: privateKeyOf(o2.address) },
+        );
       // Oracles 2 (the outlier, on its own samples) and 1 publish first; they must not sign anything yet.
-      const r2 = await runOracle(
-        {
-          command: "run",
-          once: true,
-          samples: outlier,
-          metrics: names.join(","),
-          escrow: w.ctx.escrowAddress,
-          state: path.join(w.dir, "state2"),
-          shared: w.shared,
-          stagger: "0",
-          ...window,
-        },
-        { ORACLE_PRIVATE_KEY: privateKeyOf(o2.address) },
-      );
+      const r2 = await runOutlier();
       const r1 = await w.run(1, window);
       for (const r of [r1, r2]) {
         const l = logs(r.stdout);
@@ -507,20 +509,7 @@ describe("oracle run (daemon, in process)", function () {
         ),
       );
       // The outlier chooses its own (the others are outside its tolerance); oracle 0 chooses its own: 2 of 3, posted.
-      await runOracle(
-        {
-          command: "run",
-          once: true,
-          samples: outlier,
-          metrics: names.join(","),
-          escrow: w.ctx.escrowAddress,
-          state: path.join(w.dir, "state2"),
-          shared: w.shared,
-          stagger: "0",
-          ...window,
-        },
-        { ORACLE_PRIVATE_KEY: privateKeyOf(o2.address) },
-      );
+      await runOutlier();
       const c0 = logs((await w.run(0, window)).stdout);
       expect(c0.find((l) => l.action === "chose")).to.include({ proposer: o0.address, evidence: own0 });
       const posted = await postedOf(w.ctx, w.id);

@@ -34,6 +34,7 @@ import { inPeriod, type Sample } from "../../scripts/oracle/samples";
 import { readStore } from "../../scripts/oracle/store";
 import { cutBps } from "../../scripts/lib/penalty";
 import { readDomain } from "../../scripts/lib/attestation";
+import { REFERENCE_METRICS } from "../../scripts/lib/reference";
 import type { SLAEscrow } from "../../typechain-types";
 import { HARDHAT_MNEMONIC, freePort, plantReport, tempDir, waitFor } from "./helpers";
 import { HDNodeWallet, Mnemonic, keccak256 } from "ethers";
@@ -42,24 +43,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const CLI = require.resolve("hardhat/internal/cli/cli.js");
 const CONFIG = path.join(__dirname, "e2e", "hardhat.config.ts");
 const METRICS_SPEC = "availability_ppm,latency_p95_ms";
-const TIERS = [
-  {
-    higherIsBetter: true,
-    tiers: [
-      { threshold: 999_000, cutBps: 1000 },
-      { threshold: 995_000, cutBps: 2500 },
-      { threshold: 990_000, cutBps: 5000 },
-    ],
-  },
-  {
-    higherIsBetter: false,
-    tiers: [
-      { threshold: 300, cutBps: 500 },
-      { threshold: 500, cutBps: 1500 },
-      { threshold: 1000, cutBps: 3000 },
-    ],
-  },
-];
+const TIERS = REFERENCE_METRICS;
 
 function account(i: number): Wallet {
   const w = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), `m/44'/60'/0'/0/${i}`);
