@@ -82,6 +82,7 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
   let escrow: Contract;
   let token: Contract;
   let server: http.Server | undefined;
+  let node: Proc | undefined;
   let browser: Browser | undefined;
   let base = "";
   const pages: Record<string, Page> = {};
@@ -185,11 +186,11 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     rpc = `http://127.0.0.1:${port}`;
     env = { ...process.env, WEB_E2E_DEPLOYMENTS: path.join(dir, "deployments"), WEB_E2E_RPC_URL: rpc };
     delete env.HARDHAT_NETWORK;
-    const node = start(CLI, ["node", "--port", String(port), "--no-deploy", "--config", CONFIG]);
+    node = start(CLI, ["node", "--port", String(port), "--no-deploy", "--config", CONFIG]);
     await waitFor(
-      () => node.out.some((l) => l.includes("Started HTTP")),
+      () => node!.out.some((l) => l.includes("Started HTTP")),
       90_000,
-      () => `node did not start:\n${node.out.join("\n")}`,
+      () => `node did not start:\n${node?.out.join("\n")}`,
     );
     await hardhat(["deploy", "--network", "localhost"]);
     const deployment = (name: string) =>
@@ -617,6 +618,12 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     }
     await page.getByRole("button", { name: "Connect wallet" }).waitFor({ timeout: T });
     await snap(page, "no-wallet");
+    // The node goes away (the last step: nothing needs it after this): the page says so instead of hanging.
+    node!.child.kill("SIGTERM");
+    await node!.exited;
+    await waitText(page.getByRole("alert"), "Cannot read the chain through the read-only RPC");
+    console.log(`      unreachable RPC: ${await page.getByRole("alert").first().textContent()}`);
+    await snap(page, "rpc-unreachable");
     await context.close();
   });
 });

@@ -5,6 +5,7 @@ import { Agreement } from "./pages/Agreement";
 import { Home } from "./pages/Home";
 import { NewAgreement } from "./pages/NewAgreement";
 import { Verify } from "./pages/Verify";
+import { useChainError } from "./data";
 import { useRoute } from "./route";
 import { useSession } from "./session";
 import { describeFailure } from "./tx";
@@ -82,6 +83,19 @@ function Wallet() {
   );
 }
 
+/** A banner while the chain cannot be read: the page keeps polling and clears it when the node answers again. */
+function ChainStatus() {
+  const error = useChainError();
+  const { deployment, account } = useSession();
+  if (error === undefined) return null;
+  const where = account === undefined ? `the read-only RPC ${deployment?.rpcUrl ?? ""}` : "the wallet's network";
+  return (
+    <p role="alert" className="error">
+      Cannot read the chain through {where}: {describeFailure(error)}
+    </p>
+  );
+}
+
 export function App() {
   const route = useRoute();
   return (
@@ -93,6 +107,7 @@ export function App() {
         <Wallet />
       </header>
       <main>
+        <ChainStatus />
         {route.page === "home" && <Home />}
         {route.page === "new" && <NewAgreement />}
         {route.page === "verify" && <Verify />}

@@ -21,16 +21,26 @@ import {
 import { useSession } from "./session";
 import type { SLAEscrow } from "../../typechain-types";
 
-/** The latest block number, polled every second: every chain read below is keyed on it. */
-export function useBlockNumber(): number | undefined {
+function useBlockQuery() {
   const { provider, chainId } = useSession();
-  const { data } = useQuery({
+  return useQuery({
     queryKey: ["block", chainId, provider !== undefined],
     queryFn: () => (provider as Provider).getBlockNumber(),
     enabled: provider !== undefined,
     refetchInterval: 1000,
+    retry: false,
   });
-  return data;
+}
+
+/** The latest block number, polled every second: every chain read below is keyed on it. */
+export function useBlockNumber(): number | undefined {
+  return useBlockQuery().data;
+}
+
+/** Why the chain cannot be read right now (the RPC or the wallet's node is unreachable), or undefined. */
+export function useChainError(): unknown {
+  const { error, isError } = useBlockQuery();
+  return isError ? error : undefined;
 }
 
 export interface AgreementData {

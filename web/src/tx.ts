@@ -56,8 +56,12 @@ export function describeFailure(err: unknown, ctx: ExplainContext = {}): string 
   const code = codeOf(err);
   if (code === "rejected") return "The wallet rejected the request. Nothing was sent.";
   if (code === "funds") return "The account's balance is too low for this transaction and its gas. Nothing was sent.";
-  if (code === "NETWORK_ERROR" || code === "TIMEOUT" || (err instanceof TypeError && /fetch/i.test(err.message))) {
-    return "The network's RPC cannot be reached; check the wallet's network or the node, then try again.";
+  const fetchFailed = (e: unknown): boolean =>
+    e instanceof TypeError
+      ? /fetch/i.test(e.message)
+      : e !== null && typeof e === "object" && fetchFailed((e as { cause?: unknown }).cause);
+  if (code === "NETWORK_ERROR" || code === "TIMEOUT" || code === "SERVER_ERROR" || fetchFailed(err)) {
+    return "The network's RPC cannot be reached (or answered with an error); check the wallet's network or the node, then try again.";
   }
   const e = err as { shortMessage?: string; message?: string };
   return e.shortMessage ?? e.message ?? String(err);
