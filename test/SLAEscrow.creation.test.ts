@@ -549,6 +549,20 @@ describe("createAgreement", function () {
       expect(await drainToken.balanceOf(ctx.client.address)).to.equal(total);
     });
 
+    it("should revert with FeeOnTransferToken(token, total, 0), not TokenBalanceDecreased, when the balance is unchanged (nothing delivered)", async function () {
+      const ctx = await setup();
+      const drainToken = await ethers.deployContract("MockBalanceDrainToken");
+      const token = await drainToken.getAddress();
+      const terms = await makeTerms(ctx, { token });
+      const total = totalOf(terms);
+      await drainToken.mint(ctx.escrowAddress, 10n);
+      await drainToken.mint(ctx.client.address, total);
+      await drainToken.connect(ctx.client).approve(ctx.escrowAddress, total);
+      await drainToken.setDrain(0n); // delivers `total`, then burns exactly `total`: the balance stays 10
+      await expectCreateRevert(ctx, terms, "FeeOnTransferToken", [token, total, 0n], { tokens: [token] });
+      expect(await drainToken.balanceOf(ctx.escrowAddress)).to.equal(10n);
+    });
+
     it("should create the agreement with the same token once it delivers the exact amount", async function () {
       const ctx = await setup();
       const drainToken = await ethers.deployContract("MockBalanceDrainToken");
