@@ -1,6 +1,6 @@
 /** `sla:create`: proposes and funds an agreement from a terms file. */
 import { ZeroAddress } from "ethers";
-import { signPermit } from "../lib/permit";
+import { permitDomain, signPermit } from "../lib/permit";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { UserError } from "../lib/errors";
@@ -106,7 +106,7 @@ async function createWithToken(c: SignerContext, converted: ConvertedTerms, perm
     }
     const deadline = BigInt(await latestBlockTime(c.hre.ethers.provider)) + PERMIT_LIFETIME;
     say(`permit: signing ${formatAmount(total, token)} for the escrow (valid until the chain's time + 1h)`);
-    const domain = await permitDomain(c, token.address);
+    const domain = await permitDomain(token.address, c.signer, (await c.hre.ethers.provider.getNetwork()).chainId);
     const signature = await signPermit(c.signer, domain, {
       owner: c.signer.address,
       spender: c.address,
@@ -138,24 +138,6 @@ async function createWithToken(c: SignerContext, converted: ConvertedTerms, perm
 }
 
 /** The token's EIP-712 domain: from ERC-5267 when it answers, else its name and version "1". */
-async function permitDomain(
-  c: SignerContext,
-  token: string,
-): Promise<{ name: string; version: string; chainId: bigint; verifyingContract: string }> {
-  const erc = erc20(token, c.signer);
-  try {
-    const d = await erc.getFunction("eip712Domain").staticCall();
-    return { name: String(d[1]), version: String(d[2]), chainId: BigInt(d[3]), verifyingContract: String(d[4]) };
-  } catch {
-    const { chainId } = await c.hre.ethers.provider.getNetwork();
-    return {
-      name: String(await erc.getFunction("name").staticCall()),
-      version: "1",
-      chainId,
-      verifyingContract: token,
-    };
-  }
-}
 
 function idOf(sent: Sent): bigint {
   const created = sent.events.find((e) => e.name === "AgreementCreated");

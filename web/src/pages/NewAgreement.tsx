@@ -17,6 +17,7 @@ import {
   formatTime,
   nextBlockTime,
   partyOracleWarnings,
+  permitDomain,
   signPermit,
   tokenAt,
 } from "../../../scripts/lib";
@@ -177,7 +178,7 @@ export function NewAgreement() {
         let sig: { v: number; r: string; s: string };
         const deadline = BigInt(await nextBlockTime(signer.provider)) + PERMIT_LIFETIME;
         try {
-          sig = await signPermit(signer, await permitDomain(erc, token.address, session.chainId), {
+          sig = await signPermit(signer, await permitDomain(token.address, signer, BigInt(session.chainId)), {
             owner,
             spender: session.deployment.escrow,
             value: total,
@@ -592,16 +593,3 @@ export function NewAgreement() {
 }
 
 /** The token's EIP-712 domain: from ERC-5267 when it answers, else its name and version "1". */
-async function permitDomain(erc: Contract, token: string, chainId: number) {
-  try {
-    const d = await erc.getFunction("eip712Domain").staticCall();
-    return { name: String(d[1]), version: String(d[2]), chainId: BigInt(d[3]), verifyingContract: String(d[4]) };
-  } catch {
-    return {
-      name: String(await erc.getFunction("name").staticCall()),
-      version: "1",
-      chainId: BigInt(chainId),
-      verifyingContract: token,
-    };
-  }
-}
