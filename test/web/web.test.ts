@@ -599,6 +599,41 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     await snap(page, "agreement-128");
   });
 
+  it("funds in native ETH through the form: the total as the value of one transaction, no signature", async function () {
+    const ethClient = address(12);
+    const ethVendor = address(13);
+    const page = await party("eth-client", ethClient);
+    await page.getByRole("link", { name: "Create" }).click();
+    const now = await chainNow();
+    const iso = (t: number) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
+    const fill = async (label: string, value: string) => page.getByLabel(label, { exact: true }).fill(value);
+    await fill("Token", "ETH");
+    await fill("Vendor", ethVendor);
+    await fill("Start", iso(now - 3600));
+    await fill("Oracles (one address a line)", ORACLE);
+    await fill("Threshold", "1");
+    await fill("Milestone 0 due", iso(now + 900));
+    await fill("Milestone 1 due", iso(now + 1800));
+    await page.getByRole("button", { name: "Remove milestone 2" }).click();
+    await waitText(page.getByRole("region", { name: "Preview" }), "Total deposit: 2 ETH");
+    const escrowAddress = await escrow.getAddress();
+    const held = await provider.getBalance(escrowAddress);
+    const before = (await walletCalls(page)).length;
+    await page.getByRole("button", { name: "Create agreement" }).click();
+    await page.waitForURL(/#\/agreement\/\d+$/, { timeout: T });
+    const ethId = BigInt(/#\/agreement\/(\d+)$/.exec(page.url())![1]);
+    await waitText(page.getByLabel("Agreement status"), "Proposed");
+    const used = (await walletCalls(page)).slice(before);
+    expect(used.filter((c) => c.startsWith("eth_signTypedData"))).to.deep.equal([]);
+    expect(used.filter((c) => c === "eth_sendTransaction")).to.have.length(1);
+    expect(await provider.getBalance(escrowAddress)).to.equal(held + 2n * 10n ** 18n);
+    const terms = await escrow.getFunction("getTerms")(ethId);
+    expect(terms.token).to.equal(ZeroAddress);
+    expect(terms.client).to.equal(ethClient);
+    expect(Number(await escrow.getFunction("agreementStatus")(ethId))).to.equal(1);
+    await snap(page, "created-eth");
+  });
+
   it("without a wallet the page reads the chain from its RPC and offers no action", async function () {
     const context = await browser!.newContext();
     const page = await context.newPage();
