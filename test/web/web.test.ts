@@ -18,7 +18,8 @@ import http from "node:http";
 import path from "node:path";
 import zlib from "node:zlib";
 import { expect } from "chai";
-import { Contract, JsonRpcProvider, ZeroAddress, keccak256 } from "ethers";
+import hre from "hardhat";
+import { Contract, ContractFactory, JsonRpcProvider, ZeroAddress, keccak256 } from "ethers";
 import { type Browser, type BrowserContext, type Locator, type Page, chromium } from "playwright-core";
 import { HARDHAT_MNEMONIC, freePort, privateKeyOf, tempDir, waitFor } from "../oracle/helpers";
 import { HDNodeWallet, Mnemonic } from "ethers";
@@ -632,6 +633,50 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     expect(terms.client).to.equal(ethClient);
     expect(Number(await escrow.getFunction("agreementStatus")(ethId))).to.equal(1);
     await snap(page, "created-eth");
+  });
+
+  it("funds in an ERC-20 without EIP-2612 through the form: approve, then create (two transactions, no signature)", async function () {
+    const apClient = address(14);
+    const apVendor = address(15);
+    const artifact = await hre.artifacts.readArtifact("MockLateFeeToken"); // a plain ERC-20 while its fee is off
+    const factory = new ContractFactory(artifact.abi, artifact.bytecode, await provider.getSigner(0));
+    const plain = await factory.deploy();
+    await plain.waitForDeployment();
+    const plainAddress = await plain.getAddress();
+    await (
+      await (plain.getFunction("mint") as (to: string, v: bigint) => Promise<{ wait(): Promise<unknown> }>)(
+        apClient,
+        5n * 10n ** 18n,
+      )
+    ).wait();
+    const page = await party("approve-client", apClient);
+    await page.getByRole("link", { name: "Create" }).click();
+    const now = await chainNow();
+    const iso = (t: number) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
+    const fill = async (label: string, value: string) => page.getByLabel(label, { exact: true }).fill(value);
+    await fill("Token", plainAddress);
+    await fill("Vendor", apVendor);
+    await fill("Start", iso(now - 3600));
+    await fill("Oracles (one address a line)", ORACLE);
+    await fill("Threshold", "1");
+    await fill("Milestone 0 due", iso(now + 900));
+    await fill("Milestone 1 due", iso(now + 1800));
+    await page.getByRole("button", { name: "Remove milestone 2" }).click();
+    await waitText(page.getByRole("region", { name: "Preview" }), "Total deposit: 2 LATE");
+    const escrowAddress = await escrow.getAddress();
+    const before = (await walletCalls(page)).length;
+    await page.getByRole("button", { name: "Create agreement" }).click();
+    await page.waitForURL(/#\/agreement\/\d+$/, { timeout: T });
+    const apId = BigInt(/#\/agreement\/(\d+)$/.exec(page.url())![1]);
+    await waitText(page.getByLabel("Agreement status"), "Proposed");
+    const used = (await walletCalls(page)).slice(before);
+    expect(used.filter((c) => c.startsWith("eth_signTypedData"))).to.deep.equal([]);
+    expect(used.filter((c) => c === "eth_sendTransaction")).to.have.length(2); // approve, then createAgreement
+    const erc = new Contract(plainAddress, artifact.abi, provider);
+    expect(await erc.getFunction("balanceOf")(escrowAddress)).to.equal(2n * 10n ** 18n);
+    expect(await erc.getFunction("balanceOf")(apClient)).to.equal(3n * 10n ** 18n);
+    expect((await escrow.getFunction("getTerms")(apId)).token).to.equal(plainAddress);
+    await snap(page, "created-approve");
   });
 
   it("without a wallet the page reads the chain from its RPC and offers no action", async function () {
