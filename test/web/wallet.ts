@@ -15,15 +15,23 @@ export interface WalletOptions {
   chainId: number;
   /** The chain the wallet starts on (default chainId): another one plays a wallet left on the wrong network. */
   startChainId?: number;
+  /**
+   * The wallet does not know the node's chain yet: switching to it fails with 4902 until the page adds it with
+   * `wallet_addEthereumChain` (its parameters are kept in `window.__wallet.added`), which also switches, as
+   * MetaMask does.
+   */
+  unknownChain?: boolean;
 }
 
 /** The function Playwright serialises into the page; it must not refer to anything outside itself. */
-export function installWallet({ rpc, account, chainId, startChainId }: WalletOptions): void {
+export function installWallet({ rpc, account, chainId, startChainId, unknownChain }: WalletOptions): void {
   const KEY = "__test_wallet_connected";
   let current = startChainId ?? chainId;
+  let known = unknownChain !== true;
   const calls: string[] = [];
+  const added: unknown[] = [];
   /** Set by a test: the next transaction or signature is refused, as a person pressing "Reject" does. */
-  const state = { calls, rejectNext: false };
+  const state = { calls, added, rejectNext: false };
   const listeners: Record<string, ((...args: unknown[]) => void)[]> = {};
   let nextId = 0;
   const forward = async (method: string, params: unknown[]): Promise<unknown> => {
@@ -65,9 +73,19 @@ export function installWallet({ rpc, account, chainId, startChainId }: WalletOpt
         case "wallet_revokePermissions":
           localStorage.removeItem(KEY);
           return null;
+        case "wallet_addEthereumChain": {
+          const chain = params?.[0] as { chainId: string; rpcUrls?: string[] };
+          added.push(chain);
+          if (Number(chain.chainId) !== chainId)
+            throw Object.assign(new Error("the test wallet reaches no node for it"), { code: 4001 });
+          known = true;
+          current = chainId;
+          for (const fn of listeners.chainChanged ?? []) fn(`0x${chainId.toString(16)}`);
+          return null;
+        }
         case "wallet_switchEthereumChain": {
           const wanted = Number((params?.[0] as { chainId: string }).chainId);
-          if (wanted !== chainId) throw Object.assign(new Error("Unrecognized chain"), { code: 4902 });
+          if (wanted !== chainId || !known) throw Object.assign(new Error("Unrecognized chain"), { code: 4902 });
           current = wanted;
           for (const fn of listeners.chainChanged ?? []) fn(`0x${wanted.toString(16)}`);
           return null;

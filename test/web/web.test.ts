@@ -139,9 +139,9 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     return page.evaluate(() => [...(window as unknown as { __wallet: { calls: string[] } }).__wallet.calls]);
   }
 
-  async function party(name: string, account: string, startChainId = 31337): Promise<Page> {
+  async function party(name: string, account: string, startChainId = 31337, unknownChain = false): Promise<Page> {
     const context: BrowserContext = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(installWallet, { rpc, account, chainId: 31337, startChainId });
+    await context.addInitScript(installWallet, { rpc, account, chainId: 31337, startChainId, unknownChain });
     const page = await context.newPage();
     page.on("pageerror", (e) => console.log(`      [${name} page error] ${e.message}`));
     await page.goto(`${base}#/`);
@@ -327,6 +327,27 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width, "no sideways scrolling of the page at 375 px (the table scrolls in its own box)").to.be.at.most(375);
     await snap(page, "agreement-375px");
+    await page.context().close();
+  });
+
+  it("a wallet that does not know the chain is asked to add it (wallet_addEthereumChain with the chain's RPC), then is on it", async function () {
+    const page = await party("unknown-chain", address(16), 1, true);
+    await waitText(page.getByRole("alert"), "It is deployed on: Hardhat (31337).");
+    await page.getByRole("button", { name: "Switch to Hardhat (31337)" }).click();
+    await waitText(page.getByLabel("Network"), "Hardhat (31337)");
+    const calls = await walletCalls(page);
+    expect(calls).to.include.members(["wallet_switchEthereumChain", "wallet_addEthereumChain"]);
+    const added = (await page.evaluate(
+      () => (window as unknown as { __wallet: { added: unknown[] } }).__wallet.added,
+    )) as {
+      chainId: string;
+      rpcUrls?: string[];
+    }[];
+    expect(added).to.have.length(1);
+    expect(Number(added[0].chainId)).to.equal(31337);
+    expect(added[0].rpcUrls).to.include(rpc);
+    expect(await page.getByRole("alert").count()).to.equal(0);
+    await snap(page, "chain-added");
     await page.context().close();
   });
 
