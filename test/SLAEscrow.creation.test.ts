@@ -533,16 +533,22 @@ describe("createAgreement", function () {
   // Issue 11, finding 2: `_pull` computed `balanceOf(after) - before` and panicked (arithmetic underflow) when the
   // escrow's balance dropped during transferFrom.
   context("when the escrow's balance of the token drops during transferFrom", function () {
-    it("should revert with TokenBalanceDecreased(token, before, after), not an arithmetic panic", async function () {
+    /** A drain token, agreement terms in it, the client funded and approving; the escrow already holds 10 units. */
+    async function drainWorld() {
       const ctx = await setup();
       const drainToken = await ethers.deployContract("MockBalanceDrainToken");
       const token = await drainToken.getAddress();
       const terms = await makeTerms(ctx, { token });
       const total = totalOf(terms);
-      // The escrow already holds 10 units (sent to it directly); the transfer delivers nothing and burns 3 more.
       await drainToken.mint(ctx.escrowAddress, 10n);
       await drainToken.mint(ctx.client.address, total);
       await drainToken.connect(ctx.client).approve(ctx.escrowAddress, total);
+      return { ctx, drainToken, token, terms, total };
+    }
+
+    it("should revert with TokenBalanceDecreased(token, before, after), not an arithmetic panic", async function () {
+      const { ctx, drainToken, token, terms, total } = await drainWorld();
+      // The escrow already holds 10 units (sent to it directly); the transfer delivers nothing and burns 3 more.
       await drainToken.setDrain(3n);
       await expectCreateRevert(ctx, terms, "TokenBalanceDecreased", [token, 10n, 7n], { tokens: [token] });
       expect(await drainToken.balanceOf(ctx.escrowAddress)).to.equal(10n);
@@ -550,28 +556,14 @@ describe("createAgreement", function () {
     });
 
     it("should revert with FeeOnTransferToken(token, total, 0), not TokenBalanceDecreased, when the balance is unchanged (nothing delivered)", async function () {
-      const ctx = await setup();
-      const drainToken = await ethers.deployContract("MockBalanceDrainToken");
-      const token = await drainToken.getAddress();
-      const terms = await makeTerms(ctx, { token });
-      const total = totalOf(terms);
-      await drainToken.mint(ctx.escrowAddress, 10n);
-      await drainToken.mint(ctx.client.address, total);
-      await drainToken.connect(ctx.client).approve(ctx.escrowAddress, total);
+      const { ctx, drainToken, token, terms, total } = await drainWorld();
       await drainToken.setDrain(0n); // delivers `total`, then burns exactly `total`: the balance stays 10
       await expectCreateRevert(ctx, terms, "FeeOnTransferToken", [token, total, 0n], { tokens: [token] });
       expect(await drainToken.balanceOf(ctx.escrowAddress)).to.equal(10n);
     });
 
     it("should create the agreement with the same token once it delivers the exact amount", async function () {
-      const ctx = await setup();
-      const drainToken = await ethers.deployContract("MockBalanceDrainToken");
-      const token = await drainToken.getAddress();
-      const terms = await makeTerms(ctx, { token });
-      const total = totalOf(terms);
-      await drainToken.mint(ctx.escrowAddress, 10n);
-      await drainToken.mint(ctx.client.address, total);
-      await drainToken.connect(ctx.client).approve(ctx.escrowAddress, total);
+      const { ctx, drainToken, terms, total } = await drainWorld();
       const tx = ctx.escrow.connect(ctx.client).createAgreement(terms);
       await expect(tx)
         .to.emit(ctx.escrow, "AgreementCreated")

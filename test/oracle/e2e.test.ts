@@ -679,35 +679,25 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     await new Promise<void>((resolve) => liar.listen(0, "127.0.0.1", resolve));
     const liarUrl = `http://127.0.0.1:${(liar.address() as net.AddressInfo).port}`;
     const key = { ORACLE_PRIVATE_KEY: oracleE.privateKey };
+    const verifyA = (report: string) => [
+      "oracle",
+      "verify",
+      "--agreement",
+      idA.toString(),
+      "--milestone",
+      "0",
+      "--report",
+      report,
+      "--network",
+      "e2e",
+    ];
     const cases = await Promise.all([
       cli([...attest, "--samples", malformed, "--network", "e2e"], key),
       cli([...attest, "--prometheus", `http://127.0.0.1:${await freePort()}`, "--network", "e2e"], key),
       cli([...attest, "--samples", good, "--network", "e2e"], { ORACLE_PRIVATE_KEY: account(13).privateKey }),
       cli([...attest, "--samples", good, "--network", "hardhat"], key),
-      cli([
-        "oracle",
-        "verify",
-        "--agreement",
-        idA.toString(),
-        "--milestone",
-        "0",
-        "--report",
-        tampered,
-        "--network",
-        "e2e",
-      ]),
-      cli([
-        "oracle",
-        "verify",
-        "--agreement",
-        idA.toString(),
-        "--milestone",
-        "0",
-        "--report",
-        reportA,
-        "--network",
-        "e2e",
-      ]),
+      cli(verifyA(tampered)),
+      cli(verifyA(reportA)),
       cli([...attest, "--samples", good, "--network", "e2e"], { ...key, E2E_RPC_URL: liarUrl }),
       cli([...attest, "--samples", good, "--network", "e2eUnpinned"], key),
     ]);

@@ -621,31 +621,42 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
     await snap(page, "agreement-128");
   });
 
-  it("funds in native ETH through the form: the total as the value of one transaction, no signature", async function () {
-    const ethClient = address(12);
-    const ethVendor = address(13);
-    const page = await party("eth-client", ethClient);
+  /** Fills #/new with 2 milestones of 1 `unit` each in `token` to `vendor`, oracle ORACLE at threshold 1. */
+  async function fillTwoMilestones(page: Page, token: string, vendor: string, unit: string): Promise<void> {
     await page.getByRole("link", { name: "Create" }).click();
     const now = await chainNow();
     const iso = (t: number) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
     const fill = async (label: string, value: string) => page.getByLabel(label, { exact: true }).fill(value);
-    await fill("Token", "ETH");
-    await fill("Vendor", ethVendor);
+    await fill("Token", token);
+    await fill("Vendor", vendor);
     await fill("Start", iso(now - 3600));
     await fill("Oracles (one address a line)", ORACLE);
     await fill("Threshold", "1");
     await fill("Milestone 0 due", iso(now + 900));
     await fill("Milestone 1 due", iso(now + 1800));
     await page.getByRole("button", { name: "Remove milestone 2" }).click();
-    await waitText(page.getByRole("region", { name: "Preview" }), "Total deposit: 2 ETH");
-    const escrowAddress = await escrow.getAddress();
-    const held = await provider.getBalance(escrowAddress);
+    await waitText(page.getByRole("region", { name: "Preview" }), `Total deposit: 2 ${unit}`);
+  }
+
+  /** Presses Create agreement; returns the new agreement's id and the wallet calls the press made. */
+  async function createFromForm(page: Page): Promise<{ id: bigint; used: string[] }> {
     const before = (await walletCalls(page)).length;
     await page.getByRole("button", { name: "Create agreement" }).click();
     await page.waitForURL(/#\/agreement\/\d+$/, { timeout: T });
-    const ethId = BigInt(/#\/agreement\/(\d+)$/.exec(page.url())![1]);
+    const id = BigInt(/#\/agreement\/(\d+)$/.exec(page.url())![1]);
     await waitText(page.getByLabel("Agreement status"), "Proposed");
     const used = (await walletCalls(page)).slice(before);
+    return { id, used };
+  }
+
+  it("funds in native ETH through the form: the total as the value of one transaction, no signature", async function () {
+    const ethClient = address(12);
+    const ethVendor = address(13);
+    const page = await party("eth-client", ethClient);
+    await fillTwoMilestones(page, "ETH", ethVendor, "ETH");
+    const escrowAddress = await escrow.getAddress();
+    const held = await provider.getBalance(escrowAddress);
+    const { id: ethId, used } = await createFromForm(page);
     expect(used.filter((c) => c.startsWith("eth_signTypedData"))).to.deep.equal([]);
     expect(used.filter((c) => c === "eth_sendTransaction")).to.have.length(1);
     expect(await provider.getBalance(escrowAddress)).to.equal(held + 2n * 10n ** 18n);
@@ -671,26 +682,9 @@ describe("web page in a browser (hardhat node, built page, Chromium, oracle CLI)
       )
     ).wait();
     const page = await party("approve-client", apClient);
-    await page.getByRole("link", { name: "Create" }).click();
-    const now = await chainNow();
-    const iso = (t: number) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
-    const fill = async (label: string, value: string) => page.getByLabel(label, { exact: true }).fill(value);
-    await fill("Token", plainAddress);
-    await fill("Vendor", apVendor);
-    await fill("Start", iso(now - 3600));
-    await fill("Oracles (one address a line)", ORACLE);
-    await fill("Threshold", "1");
-    await fill("Milestone 0 due", iso(now + 900));
-    await fill("Milestone 1 due", iso(now + 1800));
-    await page.getByRole("button", { name: "Remove milestone 2" }).click();
-    await waitText(page.getByRole("region", { name: "Preview" }), "Total deposit: 2 LATE");
+    await fillTwoMilestones(page, plainAddress, apVendor, "LATE");
     const escrowAddress = await escrow.getAddress();
-    const before = (await walletCalls(page)).length;
-    await page.getByRole("button", { name: "Create agreement" }).click();
-    await page.waitForURL(/#\/agreement\/\d+$/, { timeout: T });
-    const apId = BigInt(/#\/agreement\/(\d+)$/.exec(page.url())![1]);
-    await waitText(page.getByLabel("Agreement status"), "Proposed");
-    const used = (await walletCalls(page)).slice(before);
+    const { id: apId, used } = await createFromForm(page);
     expect(used.filter((c) => c.startsWith("eth_signTypedData"))).to.deep.equal([]);
     expect(used.filter((c) => c === "eth_sendTransaction")).to.have.length(2); // approve, then createAgreement
     const erc = new Contract(plainAddress, artifact.abi, provider);
