@@ -38,6 +38,20 @@ export class TermsFileError extends UserError {
   }
 }
 
+/** A metric spec file that breaks rules: `errors` lists every one as `path: rule`. */
+export class MetricSpecError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly errors: string[],
+  ) {
+    super(
+      `${file}: ${errors.length} error${errors.length === 1 ? "" : "s"} in the metric spec:\n` +
+        errors.map((e) => `  ${e}`).join("\n"),
+    );
+    this.name = "MetricSpecError";
+  }
+}
+
 /** Finds revert data (0x...) in the nested shapes ethers, Hardhat and wallets give errors. */
 export function revertData(err: unknown): string | undefined {
   const seen = new Set<unknown>();

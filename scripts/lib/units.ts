@@ -17,7 +17,7 @@ export interface TokenUnits {
 const q = (v: unknown): string => JSON.stringify(v);
 
 /** An exact decimal `int.frac` scaled by 10^places, or a RuleError naming `what` when it has more places. */
-function scaled(text: string, places: number, int: string, frac: string | undefined, finer: string): bigint {
+export function scaled(text: string, places: number, int: string, frac: string | undefined, finer: string): bigint {
   const f = (frac ?? "").replace(/0+$/, "");
   if (f.length > places) throw new RuleError(`${q(text)} is finer than ${finer}`);
   return BigInt(int) * 10n ** BigInt(places) + (places === 0 ? 0n : BigInt(f.padEnd(places, "0")));
