@@ -1,10 +1,10 @@
 /**
  * The Prometheus source against a real Prometheus server (the Debian package `prometheus`): the series are
- * backfilled with `promtool tsdb create-blocks-from openmetrics`, so nothing waits for scrapes. Then
- * `oracle attest --prometheus URL` measures the scripted outage and posts it on the in-process chain.
+ * backfilled with `promtool tsdb create-blocks-from openmetrics` (test/helpers/prometheus.ts), so nothing waits
+ * for scrapes. Then `oracle attest --prometheus URL` measures the scripted outage and posts it on the in-process
+ * chain.
  * Skips itself (saying so) only when the `prometheus` or `promtool` binary is absent.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
@@ -14,34 +14,20 @@ import { computeMetrics } from "../../scripts/oracle/metrics";
 import { PrometheusSource, prometheusConfigFromArgs } from "../../scripts/oracle/prometheus";
 import { metricsOf } from "../helpers/attestation";
 import { createActive, makeTerms, setup } from "../helpers/fixture";
-import { freePort, privateKeyOf, runOracle, tempDir, waitFor } from "./helpers";
-
-function have(bin: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
-}
+import { type RunningPrometheus, requirePrometheus, startPrometheus } from "../helpers/prometheus";
+import { privateKeyOf, runOracle, tempDir } from "./helpers";
 
 describe("oracle Prometheus source (real Prometheus)", function () {
-  let prom: ChildProcess | undefined;
+  let prom: RunningPrometheus | undefined;
   let url = "";
   let dir = "";
 
   before(function () {
-    if (!have("prometheus") || !have("promtool")) {
-      // CI installs Prometheus (.ci/run sets REQUIRE_PROMETHEUS=1): there, a missing binary is a failure.
-      if (process.env.REQUIRE_PROMETHEUS === "1") {
-        throw new Error("REQUIRE_PROMETHEUS=1 but the prometheus/promtool binaries are not installed");
-      }
-      console.log("    SKIPPED: the prometheus/promtool binaries are not installed (apt-get install -y prometheus)");
-      this.skip();
-    }
+    requirePrometheus(this);
   });
 
   after(async function () {
-    if (prom && prom.exitCode === null) {
-      const exited = new Promise((resolve) => prom!.once("exit", resolve));
-      prom.kill("SIGTERM");
-      await exited;
-    }
+    await prom?.stop();
   });
 
   it("backfilled blackbox series -> samples -> values and cut on chain match the scripted outage", async function () {
@@ -64,34 +50,8 @@ describe("oracle Prometheus source (real Prometheus)", function () {
       lines.push(`probe_success{instance="other",job="blackbox"} 0 ${t}`);
     }
     dir = tempDir("oracle-prom-");
-    const om = path.join(dir, "series.om");
-    fs.writeFileSync(om, [...lines, ...latency, "# EOF", ""].join("\n"));
-    const data = path.join(dir, "data");
-    const backfill = spawnSync("promtool", ["tsdb", "create-blocks-from", "openmetrics", om, data], {
-      encoding: "utf8",
-    });
-    expect(backfill.status, backfill.stderr + backfill.stdout).to.equal(0);
-    const config = path.join(dir, "prometheus.yml");
-    fs.writeFileSync(config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n");
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    prom = spawn(
-      "prometheus",
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${data}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        "--storage.tsdb.retention.time=100y",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let log = "";
-    prom.stderr?.on("data", (b: Buffer) => (log += b.toString()));
-    await waitFor(
-      async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200,
-      30_000,
-      () => `prometheus not ready:\n${log}`,
-    );
+    prom = await startPrometheus(dir, [...lines, ...latency, "# EOF", ""].join("\n"));
+    url = prom.url;
 
     const successQuery = 'probe_success{instance="svc"}';
     const latencyQuery = 'probe_duration_seconds{instance="svc"}';
