@@ -4,9 +4,12 @@
  * the chain's time. The rules themselves are the core's (scripts/lib/terms.ts).
  */
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Contract, ZeroAddress, getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { RuleError, TermsFileError } from "../lib/errors";
+import { MetricSpecError, RuleError, TermsFileError } from "../lib/errors";
+import type { MetricSpec } from "../lib/kpi/spec";
+import { readMetricSpecFile } from "./metric-spec-file";
 import { type ConvertedTerms, type TermsEnvironment, checkTerms } from "../lib/terms";
 import { ERC20_METADATA, NATIVE_ETH, type ResolvedToken, tokenAt } from "../lib/token";
 import { parseAddress } from "../lib/units";
@@ -83,6 +86,29 @@ export function readTermsJson(file: string): unknown {
   }
 }
 
+/** Where a terms file's metric spec comes from: `--metric-spec` (wins), else the file's `metricSpec` (relative to it). */
+export interface SpecSource {
+  /** The terms file's path (its `metricSpec` is relative to its folder). */
+  file?: string;
+  /** A `--metric-spec` flag. */
+  metricSpec?: string;
+}
+
+/** The metric spec of a terms file, or why it could not be read; undefined when there is none. */
+export function termsSpecs(raw: unknown, from: SpecSource): MetricSpec[] | { error: string } | undefined {
+  const named = raw !== null && typeof raw === "object" ? (raw as Json).metricSpec : undefined;
+  let file: string | undefined;
+  if (from.metricSpec) file = from.metricSpec;
+  else if (typeof named === "string") file = path.resolve(path.dirname(from.file ?? "."), named);
+  if (file === undefined) return undefined;
+  try {
+    return readMetricSpecFile(file, from.metricSpec ? "--metric-spec" : "metricSpec");
+  } catch (err) {
+    if (err instanceof MetricSpecError) return { error: err.errors.map((x) => `${err.file}: ${x}`).join("; ") };
+    throw err;
+  }
+}
+
 /**
  * Reads a terms file, resolves its token on the current network and checks it for `sender` at the chain's
  * current time. Throws TermsFileError listing every error.
@@ -91,9 +117,10 @@ export async function loadTermsFile(
   hre: HardhatRuntimeEnvironment,
   file: string,
   sender: string,
+  metricSpec?: string,
 ): Promise<ConvertedTerms> {
   const raw = readTermsJson(file);
-  const result = await checkTermsOnChain(hre, raw, sender);
+  const result = await checkTermsOnChain(hre, raw, sender, { file, metricSpec });
   if (result.terms === undefined) throw new TermsFileError(file, result.errors);
   return result.terms;
 }
@@ -103,6 +130,7 @@ export async function checkTermsOnChain(
   hre: HardhatRuntimeEnvironment,
   raw: unknown,
   sender: string,
+  from: SpecSource = {},
 ): Promise<{ terms?: ConvertedTerms; errors: string[] }> {
   let token: TermsEnvironment["token"];
   const tokenField = raw !== null && typeof raw === "object" ? (raw as Json).token : undefined;
@@ -115,5 +143,10 @@ export async function checkTermsOnChain(
     }
   }
   const latest = await hre.ethers.provider.getBlock("latest");
-  return checkTerms(raw, { token, sender, now: BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000)) });
+  return checkTerms(raw, {
+    token,
+    sender,
+    now: BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000)),
+    specs: termsSpecs(raw, from),
+  });
 }

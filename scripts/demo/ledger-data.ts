@@ -40,7 +40,7 @@ export async function ledgerRows(s: DemoSetup, months: Months, status: StatusRep
       milestone: i,
       script: DEMO_TIMELINE[i].summary,
       period: { start: period.start, end: period.end },
-      samples: report.samples,
+      samples: report.sources.probes as { all: number; ok: number; failed: number },
       values: report.values,
       availabilityPpm: report.values[names.indexOf("availability_ppm")],
       p95Ms: report.values[names.indexOf("latency_p95_ms")],

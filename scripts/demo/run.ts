@@ -22,7 +22,6 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { UserError } from "../lib/errors";
 import type { AgreementTerms } from "../lib/model";
 import type { ResolvedToken } from "../lib/token";
-import type { MetricName } from "../oracle/metrics";
 import { type DemoCheck, DemoCheckError, runChecks } from "./checks";
 import { type LedgerRow, type LedgerTotals, totalsOf } from "./ledger";
 import { ledgerRows } from "./ledger-data";
@@ -64,7 +63,7 @@ export interface DemoResult {
   arbitrator: string;
   relayer: string;
   oracles: string[];
-  metricNames: MetricName[];
+  metricNames: string[];
   /** The agreement as the escrow stores it, in plain numbers (the oracle's view). */
   terms: AgreementTerms;
   deposit: bigint;

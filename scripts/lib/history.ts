@@ -24,6 +24,7 @@ import type { SLAEscrow } from "../../typechain-types";
 import type { RawTerms } from "./model";
 import { SETTLEMENT_KIND } from "./model";
 import { type TokenUnits, formatAmount, formatCut, formatMetricValue } from "./units";
+import type { MetricSpec } from "./kpi/spec";
 
 /** The agreement events, in the order ISLAEscrow declares them. */
 export const HISTORY_EVENTS = [
@@ -199,8 +200,8 @@ export async function agreementHistory(escrow: SLAEscrow, id: bigint, opts: Hist
 export interface DescribeContext {
   /** The agreement's token (amounts are shown in it). */
   token: TokenUnits;
-  /** The metric names, in the agreement's metric order: attested values are then shown in their units. */
-  metricNames?: readonly string[];
+  /** The metrics' specs (or bare probe names), in the agreement's order: attested values are shown in their units. */
+  metrics?: readonly (MetricSpec | string)[];
   /** The agreement's parties and oracles: parties are then named by role, signer masks padded to the oracles. */
   terms?: { client: string; vendor: string; oracles: readonly string[] };
 }
@@ -249,9 +250,13 @@ export function describeEvent(entry: HistoryEntry, ctx: DescribeContext): string
     }
     case "AttestationPosted": {
       const a = entry.args;
-      const names = ctx.metricNames;
+      const specs = ctx.metrics;
       const values = a.values
-        .map((v, i) => (names?.[i] === undefined ? String(v) : `${names[i]} ${formatMetricValue(names[i], v)}`))
+        .map((v, i) => {
+          const spec = specs?.[i];
+          if (spec === undefined) return String(v);
+          return `${typeof spec === "string" ? spec : spec.name} ${formatMetricValue(spec, v)}`;
+        })
         .join(", ");
       const width = ctx.terms?.oracles.length ?? 0;
       const signers = `0b${a.signerMask.toString(2).padStart(width, "0")}`;

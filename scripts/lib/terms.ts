@@ -15,7 +15,10 @@
  *   "attestGrace": "3d", "disputeWindow": "2d", "arbitrationTimeout": "14d",   durations: w d h m s
  *   "silentCut": "100%",                         cuts: percent, exact to the basis point
  *   "oracles": ["0x...", ...], "threshold": 2,  oracles are sorted for you; duplicates are rejected
+ *   "metricSpec": "helpdesk.metrics.json" (optional: the metric spec file, relative to this file),
  *   "metrics": [{ "name": "availability_ppm", "tiers": [{ "threshold": "99.9%", "cut": "10%" }] }],
+ *     names: the probe metrics' bare names, or with a metric spec its names in its order; thresholds in the
+ *     kind's unit: "99.9%" or "999000ppm" for ratios, "300ms", "20s", "30min", "4h" for durations, integers for counts
  *   "milestones": [{ "due": "2030-02-01T00:00:00Z", "amount": "1000" }]
  *     or "schedule": { "every": "30d", "count": 12, "amount": "1000", "first": "..." (optional) } }
  * ```
@@ -26,17 +29,11 @@ import { sortAddresses } from "./model";
 import { ZeroAddress, getAddress } from "ethers";
 import { RuleError } from "./errors";
 import { MAX_DUE_AT, MAX_METRICS, MAX_MILESTONES, MAX_ORACLES, MAX_TIERS } from "./limits";
-import { METRIC_KINDS } from "./metric-kinds";
+import { type MetricSpec, bareSpec, higherIsBetterOf, unitOf } from "./kpi/spec";
+import { BARE_METRIC_NAMES } from "./kpi/registry";
+import { exampleThreshold, parseThreshold } from "./kpi/units";
 import type { ResolvedToken } from "./token";
-import {
-  parseAddress,
-  parseAmount,
-  parseCut,
-  parseDate,
-  parseDuration,
-  parseDuration32,
-  parseMetricThreshold,
-} from "./units";
+import { parseAddress, parseAmount, parseCut, parseDate, parseDuration, parseDuration32 } from "./units";
 import { formatTime } from "./time";
 
 const q = (v: unknown): string => JSON.stringify(v);
@@ -66,6 +63,8 @@ export interface ConvertedTerms {
   total: bigint;
   /** The metric names, in the terms' metric order (the chain does not store them). */
   metricNames: string[];
+  /** The metrics' specs, in the terms' order (the metric spec's, or the bare probe metrics'). */
+  specs: MetricSpec[];
 }
 
 /** What a terms file is checked against besides its own content. */
@@ -76,6 +75,11 @@ export interface TermsEnvironment {
   sender: string;
   /** The chain's current time (latest block), in seconds. */
   now: bigint;
+  /**
+   * The metric spec (the file's `metricSpec`, or a `--metric-spec` flag), read by the adapter; `{ error }` when
+   * it could not be read. Without one, metric names are the probe metrics' bare names.
+   */
+  specs?: readonly MetricSpec[] | { error: string };
 }
 
 type Json = Record<string, unknown>;
@@ -93,6 +97,7 @@ const TOP_FIELDS = [
   "silentCut",
   "oracles",
   "threshold",
+  "metricSpec",
   "metrics",
   "milestones",
   "schedule",
@@ -292,11 +297,25 @@ export function checkTerms(raw: unknown, env: TermsEnvironment): { terms?: Conve
   // ---- metrics ----
   let metrics: TermsValue["metrics"] | undefined;
   const metricNames: string[] = [];
+  const specs: MetricSpec[] = [];
+  let specList: readonly MetricSpec[] | undefined;
+  if (env.specs !== undefined && "error" in env.specs) e.add("metricSpec", env.specs.error);
+  else specList = env.specs;
+  if (o.metricSpec !== undefined && typeof o.metricSpec !== "string")
+    e.add("metricSpec", `must be the path of a metric spec file, got ${q(o.metricSpec)}`);
+  else if (o.metricSpec !== undefined && env.specs === undefined)
+    e.add("metricSpec", `${q(o.metricSpec)} was not read (this tool takes the metric spec file itself)`);
   const metricList = e.array("metrics", o.metrics);
   if (metricList !== undefined) {
     let ok = true;
     if (metricList.length === 0 || metricList.length > MAX_METRICS) {
       e.add("metrics", `must list 1 to ${MAX_METRICS} metrics, got ${metricList.length}`);
+      ok = false;
+    } else if (specList !== undefined && metricList.length !== specList.length) {
+      e.add(
+        "metrics",
+        `lists ${metricList.length} metric(s), the metric spec ${specList.length} (${specList.map((x) => q(x.name)).join(", ")}): the terms give tiers to each of the spec's metrics, in its order`,
+      );
       ok = false;
     }
     const out: TermsValue["metrics"] = [];
@@ -307,21 +326,43 @@ export function checkTerms(raw: unknown, env: TermsEnvironment): { terms?: Conve
         ok = false;
         return;
       }
-      const name = e.string(child(path, "name"), metric.name, "availability_ppm");
-      const kind = name === undefined ? undefined : METRIC_KINDS[name];
-      if (name !== undefined && kind === undefined) {
-        e.add(child(path, "name"), `${q(name)} is not a known metric (${Object.keys(METRIC_KINDS).join(", ")})`);
+      const name = e.string(child(path, "name"), metric.name, specList?.[0]?.name ?? "availability_ppm");
+      let spec: MetricSpec | undefined;
+      if (name !== undefined && specList !== undefined) {
+        const at = specList.findIndex((x) => x.name === name);
+        if (at === m) spec = specList[m];
+        else if (at >= 0)
+          e.add(
+            child(path, "name"),
+            `${q(name)} is metric ${at} of the metric spec, not metric ${m} (list them in the spec's order)`,
+          );
+        else
+          e.add(
+            child(path, "name"),
+            `${q(name)} is not in the metric spec (its metrics: ${specList.map((x) => q(x.name)).join(", ")})`,
+          );
       } else if (name !== undefined) {
+        spec = bareSpec(name);
+        if (spec === undefined) {
+          e.add(
+            child(path, "name"),
+            `${q(name)} is not a known metric (${BARE_METRIC_NAMES.join(", ")}; other metrics need a "metricSpec" file)`,
+          );
+        }
+      }
+      if (name !== undefined && spec !== undefined) {
         const first = metricNames.indexOf(name);
         if (first >= 0) e.add(child(path, "name"), `${q(name)} is already metrics[${first}]`);
       }
       metricNames.push(name ?? "");
+      if (spec !== undefined) specs.push(spec);
       const tiersPath = child(path, "tiers");
       const tierList = e.array(tiersPath, metric.tiers);
-      if (tierList === undefined || kind === undefined || name === undefined) {
+      if (tierList === undefined || spec === undefined || name === undefined) {
         ok = false;
         return;
       }
+      const unit = unitOf(spec);
       if (tierList.length === 0 || tierList.length > MAX_TIERS) {
         e.add(tiersPath, `must list 1 to ${MAX_TIERS} tiers, got ${tierList.length}`);
         ok = false;
@@ -335,17 +376,15 @@ export function checkTerms(raw: unknown, env: TermsEnvironment): { terms?: Conve
           return;
         }
         const thresholdPath = child(tierPath, "threshold");
-        const thresholdText = e.string(thresholdPath, tier.threshold, kind.unit === "ppm" ? "99.9%" : "300ms");
-        const value =
-          thresholdText === undefined
-            ? undefined
-            : e.run(thresholdPath, () => parseMetricThreshold(name, thresholdText));
+        let value: bigint | undefined;
+        if (tier.threshold === undefined) e.add(thresholdPath, `is required, e.g. ${q(exampleThreshold(unit))}`);
+        else value = e.run(thresholdPath, () => parseThreshold(unit, tier.threshold));
         const cutText = e.string(child(tierPath, "cut"), tier.cut, "10%");
         const cutBps = cutText === undefined ? undefined : e.run(child(tierPath, "cut"), () => parseCut(cutText));
         if (value === undefined || cutBps === undefined) ok = false;
         else tiers.push({ threshold: value, cutBps });
       });
-      out.push({ higherIsBetter: kind.higherIsBetter, tiers });
+      out.push({ higherIsBetter: higherIsBetterOf(spec), tiers });
     });
     if (ok) metrics = out;
   }
@@ -370,7 +409,7 @@ export function checkTerms(raw: unknown, env: TermsEnvironment): { terms?: Conve
     milestones: milestones as TermsValue["milestones"],
   };
   const total = terms.milestones.reduce((sum, m) => sum + m.amount, 0n);
-  return { terms: { terms, token: token as ResolvedToken, total, metricNames }, errors: [] };
+  return { terms: { terms, token: token as ResolvedToken, total, metricNames, specs }, errors: [] };
 }
 
 /** The milestone list or the schedule shorthand, with every ordering and time rule. */

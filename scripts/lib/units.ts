@@ -6,7 +6,11 @@
 import { getAddress, isAddress } from "ethers";
 import { RuleError } from "./errors";
 import { MAX_BPS, MAX_UINT128, MAX_UINT32 } from "./limits";
-import { METRIC_KINDS } from "./metric-kinds";
+import { type MetricSpec, bareSpec, unitOf } from "./kpi/spec";
+import { formatValue } from "./kpi/units";
+import { formatUnitsExact, scaled } from "./decimal";
+
+export { formatUnitsExact };
 
 /** A token's symbol and decimals, as amounts are parsed and formatted in them. */
 export interface TokenUnits {
@@ -15,13 +19,6 @@ export interface TokenUnits {
 }
 
 const q = (v: unknown): string => JSON.stringify(v);
-
-/** An exact decimal `int.frac` scaled by 10^places, or a RuleError naming `what` when it has more places. */
-export function scaled(text: string, places: number, int: string, frac: string | undefined, finer: string): bigint {
-  const f = (frac ?? "").replace(/0+$/, "");
-  if (f.length > places) throw new RuleError(`${q(text)} is finer than ${finer}`);
-  return BigInt(int) * 10n ** BigInt(places) + (places === 0 ? 0n : BigInt(f.padEnd(places, "0")));
-}
 
 /** "1500.25" in a token with `decimals` decimals -> 1500250000 (6 decimals). Exact; rejects extra decimals. */
 export function parseAmount(text: string, token: TokenUnits): bigint {
@@ -99,36 +96,6 @@ export function parseDate(text: string): bigint {
   return seconds;
 }
 
-/**
- * A metric threshold in natural units: availability as "99.9%" (-> 999000 ppm) or "999000ppm"; latencies as
- * "300ms" or "1.5s" (-> 1500). Exact; at most 100% / 2^32 - 1 ms.
- */
-export function parseMetricThreshold(metric: string, text: string): bigint {
-  const kind = METRIC_KINDS[metric];
-  if (kind === undefined) throw new RuleError(`unknown metric ${q(metric)}`);
-  if (kind.unit === "ppm") {
-    const pct = /^(\d+)(?:\.(\d+))?%$/.exec(text);
-    const ppm = /^(\d+)ppm$/.exec(text);
-    let value: bigint;
-    if (pct) value = scaled(text, 4, pct[1], pct[2], "1 ppm (0.0001%)");
-    else if (ppm) value = BigInt(ppm[1]);
-    else {
-      throw new RuleError(`${q(text)} is not an availability like "99.9%" or "999000ppm" (parts per million)`);
-    }
-    if (value > 1_000_000n) throw new RuleError(`${q(text)} is above 100%`);
-    return value;
-  }
-  const ms = /^(\d+)ms$/.exec(text);
-  const s = /^(\d+)(?:\.(\d+))?s$/.exec(text);
-  let value: bigint;
-  if (ms) value = BigInt(ms[1]);
-  else if (s) value = scaled(text, 3, s[1], s[2], "1 ms");
-  else throw new RuleError(`${q(text)} is not a latency like "300ms" or "1.5s"`);
-  if (value > BigInt(MAX_UINT32))
-    throw new RuleError(`${q(text)} is above ${MAX_UINT32}ms (the escrow stores 32 bits)`);
-  return value;
-}
-
 /** A checksummed, or all-lower/all-upper-case, address. */
 export function parseAddress(text: string): string {
   if (!isAddress(text)) {
@@ -138,15 +105,6 @@ export function parseAddress(text: string): string {
     );
   }
   return getAddress(text);
-}
-
-/** An exact decimal rendering of `value` smallest units: 1500250000n, 6 -> "1500.25". */
-export function formatUnitsExact(value: bigint, decimals: number): string {
-  const neg = value < 0n;
-  const v = neg ? -value : value;
-  const base = 10n ** BigInt(decimals);
-  const frac = decimals === 0 ? "" : (v % base).toString().padStart(decimals, "0").replace(/0+$/, "");
-  return `${neg ? "-" : ""}${v / base}${frac === "" ? "" : `.${frac}`}`;
 }
 
 /** "1500.25 TUSD". */
@@ -178,10 +136,11 @@ export function formatDuration(seconds: bigint | number): string {
   return parts.join(" ");
 }
 
-/** A metric value or threshold in the metric's natural unit: availability 999000 -> "99.9%", latency "300ms". */
-export function formatMetricValue(metric: string | undefined, value: bigint | number): string {
-  const kind = metric === undefined ? undefined : METRIC_KINDS[metric];
-  if (kind?.unit === "ppm") return `${formatUnitsExact(BigInt(value), 4)}%`;
-  if (kind?.unit === "ms") return `${value}ms`;
-  return String(value);
+/**
+ * A metric value or threshold in the metric's unit (kpi/units.ts): availability 999000 -> "99.9%", latency
+ * "300ms", resolution minutes "4h". `metric` is a spec, or a bare probe metric name; plain digits otherwise.
+ */
+export function formatMetricValue(metric: string | MetricSpec | undefined, value: bigint | number): string {
+  const spec = typeof metric === "string" ? bareSpec(metric) : metric;
+  return formatValue(spec === undefined ? undefined : unitOf(spec), value);
 }

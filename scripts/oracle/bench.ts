@@ -19,6 +19,7 @@ import { attestationHasher } from "../lib/attestation-hasher";
 import { cutBps } from "../lib/penalty";
 import { formatSamplesCsv } from "./csv";
 import { parseMetricNames } from "./metrics";
+import { measureSpecs } from "./measure";
 import { buildReport, evidenceOf, serializeReport } from "./report";
 import type { Sample } from "./samples";
 import { inPeriod } from "./samples";
@@ -66,9 +67,20 @@ async function throughput(recover: boolean): Promise<void> {
         period: { start, end: start + period },
         oracle: wallet.address,
       },
-      inPeriod(all[i], start, start + period),
-      names,
-      { kind: "csv", file: "bench.csv" },
+      await measureSpecs(
+        names,
+        {
+          probes: {
+            kind: "csv",
+            samplesFor: async () => ({
+              samples: inPeriod(all[i], start, start + period),
+              info: { kind: "csv", file: "bench.csv" },
+            }),
+          },
+        },
+        { start, end: start + period },
+        { lagSeconds: 0, what: "bench" },
+      ),
       (values) => cutBps(metrics, values),
     );
     const file = serializeReport(report);

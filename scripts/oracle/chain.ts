@@ -8,7 +8,7 @@ import { UserError } from "../lib/errors";
 import { attestWindow } from "../lib/lifecycle";
 import type { AgreementTerms } from "../lib/model";
 import { formatTime } from "../lib/time";
-import { HIGHER_IS_BETTER, type MetricName } from "./metrics";
+import { type MetricSpec, checkSpecsAgainstTerms } from "../lib/kpi/spec";
 
 /** Parses a `--agreement`/`--milestone` style flag: a non-negative decimal integer. */
 export function parseUintFlag(value: string | undefined, flag: string): bigint {
@@ -26,20 +26,9 @@ export function checkMilestone(terms: AgreementTerms, milestone: bigint): number
   return Number(milestone);
 }
 
-/** The metric names must be one per metric of the agreement, each in the right direction. */
-export function checkMetricNames(terms: AgreementTerms, names: readonly MetricName[], flag = "--metrics"): void {
-  if (names.length !== terms.metrics.length) {
-    throw new UserError(
-      `${flag}: agreement ${terms.id} has ${terms.metrics.length} metric(s), but ${names.length} name(s) were given (${names.join(",")})`,
-    );
-  }
-  names.forEach((name, i) => {
-    if (HIGHER_IS_BETTER[name] !== terms.metrics[i].higherIsBetter) {
-      throw new UserError(
-        `${flag}: metric ${i} of agreement ${terms.id} is ${terms.metrics[i].higherIsBetter ? "higher" : "lower"}-is-better, but "${name}" is not`,
-      );
-    }
-  });
+/** The specs must be one per metric of the agreement, each in the right direction (`flag` names their origin). */
+export function checkMetricNames(terms: AgreementTerms, specs: readonly MetricSpec[], flag = "--metrics"): void {
+  checkSpecsAgainstTerms(specs, terms.metrics, terms.id, flag);
 }
 
 /** Index of `address` among the agreement's oracles, or a UserError. */

@@ -24,7 +24,10 @@ import {
 } from "../lib/model";
 import { nextBlockTime, formatTime } from "../lib/time";
 import type { Output } from "./log";
-import { type MetricName, computeMetrics, parseMetricNames } from "./metrics";
+import { type MetricSpec, firstSpecDifference, selectSpecs } from "../lib/kpi/spec";
+import { parseTolerances } from "../lib/kpi/tolerance";
+import { readMetricSpecFile } from "../adapters/metric-spec-file";
+import { type Sources, measureSpecs, sourcesOf } from "./measure";
 import {
   type LoadedReport,
   type Report,
@@ -49,7 +52,6 @@ import {
   writeSignatureFile,
   signatureRecord,
 } from "./signing";
-import { parseTolerance } from "./tolerance";
 import { firstDifference } from "./cosign";
 import { recordSigned } from "./sign-record";
 import type { TypedDataDomain } from "ethers";
@@ -61,6 +63,10 @@ export interface OracleArgs {
   milestone?: string;
   samples?: string;
   metrics?: string;
+  metricSpec?: string;
+  tickets?: string;
+  calls?: string;
+  items?: string;
   report?: string;
   escrow?: string;
   keystore?: string;
@@ -149,16 +155,102 @@ export function recordBeforeSign(
   };
 }
 
-/** The source named by the flags: `--prometheus URL` or `--samples FILE` (CSV, or JSON lines). */
-export async function makeSource(args: OracleArgs): Promise<SampleSource> {
-  if (args.prometheus) {
-    const { PrometheusSource, prometheusConfigFromArgs } = await import("./prometheus");
-    return new PrometheusSource(prometheusConfigFromArgs(args));
+/**
+ * The agreement's metrics from the flags: `--metric-spec FILE.json` (names, kinds, parameters, in the agreement's
+ * order) or `--metrics NAME,NAME` (the probe metrics' bare names); with both, the names must agree.
+ */
+export function specsFromArgs(args: Pick<OracleArgs, "metrics" | "metricSpec">): MetricSpec[] {
+  return selectSpecs(args.metrics, args.metricSpec ? readMetricSpecFile(args.metricSpec) : undefined);
+}
+
+/**
+ * The sources the specs read, from the flags: probe samples from `--samples FILE` (CSV or JSON lines) or
+ * `--prometheus URL` (range queries); exports from `--tickets`, `--calls`, `--items`; Prometheus kinds from
+ * `--prometheus URL` (instant queries). A flag no metric reads is a mistake and is refused.
+ */
+export async function makeSources(
+  args: OracleArgs,
+  specs: readonly MetricSpec[],
+  probes?: SampleSource,
+): Promise<Sources> {
+  const used = new Set(sourcesOf(specs));
+  const refuseUnused = (flag: string, value: string | undefined, source: string): void => {
+    if (value !== undefined && !used.has(source as never)) {
+      throw new UserError(
+        `${flag}: no metric of ${specs.map((s) => `"${s.name}"`).join(", ")} reads ${source === "probes" ? "probe samples" : `a ${source} export`}; leave it out or check --metric-spec`,
+      );
+    }
+  };
+  refuseUnused("--tickets", args.tickets, "tickets");
+  refuseUnused("--calls", args.calls, "calls");
+  refuseUnused("--items", args.items, "items");
+  refuseUnused("--samples", args.samples, "probes");
+  if (args.prometheus && !used.has("probes") && !used.has("prometheus")) {
+    throw new UserError(`--prometheus: no metric of the agreement reads probe samples or a Prometheus query`);
   }
-  if (!args.samples)
-    throw new UserError("--samples: missing (a CSV file timestamp,ok,latency_ms, a .jsonl store, or --prometheus URL)");
-  const { FileSource } = await import("./file-source");
-  return new FileSource(args.samples);
+  const sources: Sources = {};
+  if (used.has("probes")) {
+    if (probes) sources.probes = probes;
+    else if (args.samples) {
+      const { FileSource } = await import("./file-source");
+      sources.probes = new FileSource(args.samples);
+    } else if (args.prometheus) {
+      const { PrometheusSource, prometheusConfigFromArgs } = await import("./prometheus");
+      sources.probes = new PrometheusSource(prometheusConfigFromArgs(args));
+    } else {
+      throw new UserError(
+        "--samples: missing (a CSV file timestamp,ok,latency_ms, a .jsonl store, or --prometheus URL)",
+      );
+    }
+  }
+  if (used.has("prometheus")) {
+    if (!args.prometheus) {
+      const spec = specs.find((s) => s.kind.source === "prometheus") as MetricSpec;
+      throw new UserError(
+        `--prometheus: missing; metric "${spec.name}" (${spec.kind.kind}) queries a Prometheus server`,
+      );
+    }
+    const { PrometheusInstantSource } = await import("./prometheus-instant");
+    const { prometheusConfigFromArgs } = await import("./prometheus");
+    const cfg = prometheusConfigFromArgs(args);
+    sources.prometheus = new PrometheusInstantSource({ url: cfg.url, timeoutMs: cfg.timeoutMs });
+  }
+  const { ticketsFile, callsFile, itemsFile } = await import("./export-source");
+  const need = (source: "tickets" | "calls" | "items", value: string | undefined): string | undefined => {
+    if (!used.has(source)) return undefined;
+    if (value === undefined || value === "") {
+      const spec = specs.find((s) => s.kind.source === source) as MetricSpec;
+      throw new UserError(
+        `--${source}: missing; metric "${spec.name}" (${spec.kind.kind}) reads the ${source} export (CSV)`,
+      );
+    }
+    return value;
+  };
+  const t = need("tickets", args.tickets);
+  const ca = need("calls", args.calls);
+  const it = need("items", args.items);
+  if (t) sources.tickets = ticketsFile(t);
+  if (ca) sources.calls = callsFile(ca);
+  if (it) sources.items = itemsFile(it);
+  return sources;
+}
+
+/** `--lag` of the one-shot commands: seconds after a period's end before an export counts as complete for it. */
+export function lagOf(args: Pick<OracleArgs, "lag">, def = 0): number {
+  if (args.lag === undefined || args.lag === "") return def;
+  const n = Number(args.lag);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`--lag: "${args.lag}" is not a number of seconds >= 0`);
+  return n;
+}
+
+/** With `--metrics`/`--metric-spec` given, a report's metric specs must be ours (post and verify). */
+function checkReportSpecs(r: Report, args: OracleArgs): void {
+  if (args.metrics === undefined && args.metricSpec === undefined) return;
+  const diff = firstSpecDifference(
+    r.metrics.map((m) => m.spec),
+    specsFromArgs(args),
+  );
+  if (diff !== undefined) throw new UserError(`--report: its metrics are not ours: ${diff}`);
 }
 
 export function formatValues(names: readonly string[], values: readonly (number | bigint)[]): string {
@@ -302,14 +394,15 @@ export async function attestCommand(
 ): Promise<AttestResult> {
   const id = parseUintFlag(args.agreement, "--agreement");
   const m = parseUintFlag(args.milestone, "--milestone");
-  const names = parseMetricNames(args.metrics);
-  const source = await makeSource(args);
+  const specs = specsFromArgs(args);
+  const sources = await makeSources(args, specs);
+  const lag = lagOf(args);
   const wallet = await loadOracleKey({ keystore: args.keystore });
   const oracle = oracleIdentity(wallet, args.oracleAddress);
   const c = await connect(hre, args.escrow, true);
   const terms = await readTerms(c.escrow, id);
   const milestone = checkMilestone(terms, m);
-  checkMetricNames(terms, names);
+  checkMetricNames(terms, specs, metricsFlag(args));
   oracleIndexOf(terms, oracle);
   const status = Number(await c.escrow.agreementStatus(id));
   const state = await readMilestone(c.escrow, id, milestone);
@@ -318,7 +411,7 @@ export async function attestCommand(
   }
   if (state.status === MilestoneStatus.Pending) checkAttestWindow(terms, milestone, await nextBlockTime(c.provider));
 
-  const report = await measure(c, terms, milestone, names, source, oracle);
+  const report = await measure(c, terms, milestone, specs, sources, oracle, lag);
   const file = args.out ?? defaultReportPath(hre.network.name, id, milestone);
   if (state.status !== MilestoneStatus.Pending) {
     const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
@@ -347,7 +440,12 @@ export async function attestCommand(
   const { signature } = await signOnceTo(signatureFile, hre, args, c, wallet, oracle, att);
   out.info(`report: ${file}`);
   out.info(`evidence: ${evidence}`);
-  out.info(`values: ${formatValues(names, report.values)}`);
+  out.info(
+    `values: ${formatValues(
+      specs.map((s) => s.name),
+      report.values,
+    )}`,
+  );
   out.info(`cut: ${report.cutBps} bps`);
   out.info(`signature: ${signatureFile}`);
   const base: AttestResult = {
@@ -380,24 +478,29 @@ export async function attestCommand(
   return { ...base, txHash: sent.txHash, cutBps: sent.cutBps, posted: true };
 }
 
-/** Measures one milestone: the period's samples from `source`, the report (not yet written). */
+/** Measures one milestone from `sources`: the report (not yet written). */
 export async function measure(
   c: { chainId: bigint; address: string },
   terms: AgreementTerms,
   milestone: number,
-  names: readonly MetricName[],
-  source: SampleSource,
+  specs: readonly MetricSpec[],
+  sources: Sources,
   oracle: string,
+  lagSeconds: number,
 ): Promise<Report> {
   const period = periodOf(terms, milestone);
-  const { samples, info } = await source.samplesFor(period.start, period.end);
+  const what = `agreement ${terms.id} milestone ${milestone} (period [${period.start}, ${period.end}))`;
+  const measured = await measureSpecs(specs, sources, period, { lagSeconds, what });
   return buildReport(
     { chainId: c.chainId, escrow: c.address, agreementId: terms.id, milestone, period, oracle },
-    samples,
-    names,
-    info,
+    measured,
     (values) => cutBps(terms.metrics, values),
   );
+}
+
+/** The flag the specs came from, for messages. */
+export function metricsFlag(args: Pick<OracleArgs, "metricSpec">): string {
+  return args.metricSpec ? `--metric-spec ${path.basename(args.metricSpec)}` : "--metrics";
 }
 
 function parseFromBlock(v: string | undefined): number {
@@ -438,6 +541,7 @@ export async function verifyCommand(
   if (getAddress(r.escrow) !== c.address) return fail(`the report is for escrow ${r.escrow}, not ${c.address}`);
   const terms = await readTerms(c.escrow, id);
   checkMilestone(terms, BigInt(milestone));
+  checkReportSpecs(r, args);
   const posted = await findAttestation(c.escrow, id, milestone, parseFromBlock(args.fromBlock));
   if (!posted) return fail(`no attestation has been posted for agreement ${id} milestone ${milestone}`);
   if (posted.evidence.toLowerCase() !== loaded.evidence.toLowerCase()) {
@@ -472,14 +576,15 @@ export interface SignResult {
 export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleArgs, out: Output): Promise<SignResult> {
   if (!args.report) throw new UserError("--report: missing");
   const loaded = loadReport(args.report);
-  const names = parseMetricNames(args.metrics);
-  const tolerance = parseTolerance(args.tolerance);
-  const source = await makeSource(args);
+  const specs = specsFromArgs(args);
+  const tolerances = parseTolerances(args.tolerance, specs);
+  const sources = await makeSources(args, specs);
+  const lag = lagOf(args);
   const wallet = await loadOracleKey({ keystore: args.keystore });
   const oracle = oracleIdentity(wallet, args.oracleAddress);
   const c = await connect(hre, args.escrow, true);
   const { r, id, terms, milestone } = await reportTarget(loaded, c, args);
-  checkMetricNames(terms, names);
+  checkMetricNames(terms, specs, metricsFlag(args));
   oracleIndexOf(terms, oracle);
   const period = periodOf(terms, milestone);
   const now = await nextBlockTime(c.provider);
@@ -492,18 +597,21 @@ export async function signCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
     throw new UserError(
       `--report: milestone ${milestone} of agreement ${id} is already ${MILESTONE_STATUS[state.status]}; nothing signed`,
     );
-  const { samples } = await source.samplesFor(period.start, period.end);
-  const own = computeMetrics(samples, names, `our samples for agreement ${id} milestone ${milestone}`);
+  const own = await measureSpecs(specs, sources, period, {
+    lagSeconds: lag,
+    what: `our measurement of agreement ${id} milestone ${milestone}`,
+  });
   const diff = firstDifference(r, {
     chainId: c.chainId,
     escrow: c.address,
     terms,
     milestone,
-    names,
+    specs,
     values: own.values,
-    tolerance,
+    tolerances,
   });
   if (diff !== undefined) throw new UserError(`refusing to sign: ${diff}`);
+  const names = specs.map((s) => s.name);
   const att = { agreementId: id, milestone, values: r.values, evidence: loaded.evidence };
   const file = args.out ?? path.join(path.dirname(loaded.file), signatureFileName(id, milestone, oracle));
   await signOnceTo(file, hre, args, c, wallet, oracle, att);
@@ -537,6 +645,7 @@ export async function postCommand(hre: HardhatRuntimeEnvironment, args: OracleAr
   const loaded = loadReport(args.report);
   const c = await connect(hre, args.escrow);
   const { r, id, terms, milestone } = await reportTarget(loaded, c, args);
+  checkReportSpecs(r, args);
   if (r.values.length !== terms.metrics.length) {
     throw new UserError(`--report: ${r.values.length} value(s), agreement ${id} has ${terms.metrics.length} metric(s)`);
   }

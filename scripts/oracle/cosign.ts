@@ -1,7 +1,8 @@
 /**
  * The co-signing rules of DESIGN.md ("Co-signing"), in one place for `oracle sign` and the daemon:
  *  - a proposal is compared with what this oracle itself would attest: chain, escrow, agreement, milestone,
- *    period, then the metrics (names and order from this oracle's own `--metrics`, never from the proposal),
+ *    period, then the metrics (names, order, kinds and parameters from this oracle's own `--metrics` or
+ *    `--metric-spec`, never from the proposal),
  *    then its `cutBps` against the penalty rule applied to its values, then every value against this oracle's
  *    own within its tolerance; the first difference is named;
  *  - proposals in a shared folder carry their author's proposal signature (EIP-191 over the attestation digest,
@@ -13,10 +14,10 @@ import path from "node:path";
 import { type Provider, type Wallet, getAddress, hashMessage, isHexString } from "ethers";
 import { cutBps } from "../lib/penalty";
 import { type AgreementTerms, periodOf } from "../lib/model";
-import type { MetricName } from "./metrics";
+import { type MetricSpec, firstSpecDifference } from "../lib/kpi/spec";
+import { type Tolerances, formatDifferences, outOfTolerance } from "../lib/kpi/tolerance";
 import { type Report, writeFileAtomic } from "./report";
 import { isValidSignatureFor } from "../lib/signer-mask";
-import { type ToleranceMap, formatDifferences, outOfTolerance } from "./tolerance";
 
 /** What this oracle would attest for one milestone: the reference a proposal is checked against. */
 export interface OwnView {
@@ -24,11 +25,11 @@ export interface OwnView {
   escrow: string;
   terms: AgreementTerms;
   milestone: number;
-  /** This oracle's own metric names, in the agreement's order (`--metrics`). */
-  names: readonly MetricName[];
-  /** This oracle's own values for them, from its own samples. */
+  /** This oracle's own metric specs, in the agreement's order (`--metrics` or `--metric-spec`). */
+  specs: readonly MetricSpec[];
+  /** This oracle's own values for them, from its own sources. */
   values: readonly number[];
-  tolerance: ToleranceMap;
+  tolerances: Tolerances;
 }
 
 /** The first way `r` differs from what this oracle would sign, in words; undefined when it may be signed. */
@@ -42,19 +43,15 @@ export function firstDifference(r: Report, own: OwnView): string | undefined {
   if (r.period.start !== period.start || r.period.end !== period.end) {
     return `its period [${r.period.start}, ${r.period.end}) is not milestone ${own.milestone}'s period [${period.start}, ${period.end})`;
   }
-  const theirs = r.metrics.map((x) => x.name);
-  const ours = own.names.join(",");
-  if (theirs.length !== own.names.length) {
-    return `it has ${theirs.length} metric(s) (${theirs.join(",")}), ours are ${own.names.length} (--metrics ${ours})`;
-  }
-  for (let i = 0; i < theirs.length; i++) {
-    if (theirs[i] !== own.names[i])
-      return `metric ${i} is ${theirs[i]} in it but ${own.names[i]} in ours (--metrics ${ours})`;
-  }
+  const specDiff = firstSpecDifference(
+    r.metrics.map((x) => x.spec),
+    own.specs,
+  );
+  if (specDiff !== undefined) return `${specDiff} (ours: ${own.specs.map((x) => x.name).join(", ")})`;
   const cut = cutBps(own.terms.metrics, r.values);
   if (r.cutBps !== cut)
     return `its cutBps is ${r.cutBps}, but the agreement's tiers give ${cut} for its values [${r.values.join(", ")}]`;
-  const diffs = outOfTolerance(own.names, r.values, own.values, own.tolerance);
+  const diffs = outOfTolerance(own.specs, r.values, own.values, own.tolerances);
   return diffs.length > 0 ? formatDifferences(diffs) : undefined;
 }
 

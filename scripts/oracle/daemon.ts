@@ -19,24 +19,34 @@ import { UserError } from "../lib/errors";
 import { attestWindow, settleableAt } from "../lib/lifecycle";
 import { AgreementStatus, type AgreementTerms, MilestoneStatus, readMilestone, readTerms } from "../lib/model";
 import { formatTime, nextBlockTime } from "../lib/time";
-import { type Connection, type OracleArgs, connect, makeSource, stateDirOf } from "./commands";
+import {
+  type Connection,
+  type OracleArgs,
+  connect,
+  makeSources,
+  metricsFlag,
+  specsFromArgs,
+  stateDirOf,
+} from "./commands";
 import { FileSource } from "./file-source";
 import { type DaemonHooks, daemonHooks } from "./hooks";
 import { Logger } from "./log";
-import { type MetricName, parseMetricNames } from "./metrics";
+import type { MetricSpec } from "../lib/kpi/spec";
+import { type Tolerances, parseTolerances } from "../lib/kpi/tolerance";
+import type { Sources } from "./measure";
 import { Prober, probeConfigFromArgs } from "./prober";
 import { CoSigner } from "./run/cosigning";
 import { discover } from "./run/discovery";
 import { DurableSender, type Item, sleep } from "./run/sender";
 import { StateStore } from "./run/state";
-import type { SampleSource } from "./samples";
 import { loadOracleKey, oracleIdentity, relayerKey } from "./signing";
 import { ProbeStore } from "./store";
-import { type ToleranceMap, parseTolerance } from "./tolerance";
 
 export interface DaemonOptions {
-  names: MetricName[];
-  source: SampleSource;
+  specs: MetricSpec[];
+  /** Where the specs came from (`--metrics`, `--metric-spec FILE`), for messages. */
+  specsFlag: string;
+  sources: Sources;
   stateDir: string;
   sharedDir?: string;
   intervalMs: number;
@@ -44,12 +54,15 @@ export interface DaemonOptions {
   fromBlock: number;
   once: boolean;
   settle: boolean;
-  tolerance: ToleranceMap;
+  tolerances: Tolerances;
   /** Most calls per multicall transaction. */
   maxBatch: number;
   /** Round attempts in --once mode before giving up on RPC failures. */
   onceAttempts: number;
-  /** Seconds after dueAt before measuring, so that probes still in flight at dueAt are stored. */
+  /**
+   * Seconds after dueAt before measuring, so that probes still in flight at dueAt are stored; an export must also
+   * have been written after dueAt plus this lag.
+   */
   lagSeconds: number;
   /** Seconds oracle i of an agreement waits (times i) before relaying a post or a settle. */
   staggerSeconds: number;
@@ -148,7 +161,12 @@ export class Daemon {
     await discover(
       this.c,
       this.store,
-      { identity: this.identity, names: this.opts.names, blockRange: this.opts.blockRange },
+      {
+        identity: this.identity,
+        specs: this.opts.specs,
+        specsFlag: this.opts.specsFlag,
+        blockRange: this.opts.blockRange,
+      },
       (id) => this.termsOf(id),
       this.log,
       this.stop,
@@ -267,10 +285,10 @@ export async function runCommand(
   args: OracleArgs,
   logger = new Logger(),
 ): Promise<{ exitCode: number }> {
-  const names = parseMetricNames(args.metrics);
-  const tolerance = parseTolerance(args.tolerance);
+  const specs = specsFromArgs(args);
+  const tolerances = parseTolerances(args.tolerance, specs);
   let prober: Prober | undefined;
-  let source: SampleSource;
+  let probes: FileSource | undefined;
   if (args.url) {
     if (!args.store) throw new UserError("--store: missing (where the prober started by --url appends its results)");
     const store = ProbeStore.open(args.store);
@@ -286,12 +304,11 @@ export async function runCommand(
       store,
       logger,
     );
-    source = new FileSource(args.store);
-  } else if (args.store && !args.samples && !args.prometheus) {
-    source = new FileSource(args.store);
-  } else {
-    source = await makeSource(args);
+    probes = new FileSource(args.store);
+  } else if (args.store && !args.samples) {
+    probes = new FileSource(args.store);
   }
+  const sources = await makeSources(args, specs, probes);
   const oracle = await loadOracleKey({ keystore: args.keystore });
   const c = await connect(hre, args.escrow, true);
   const sender = relayerKey(oracle).connect(c.provider);
@@ -307,8 +324,9 @@ export async function runCommand(
     oracleIdentity(oracle, args.oracleAddress),
     sender,
     {
-      names,
-      source,
+      specs,
+      specsFlag: metricsFlag(args),
+      sources,
       stateDir: stateDirOf(hre, args, oracle),
       sharedDir: args.shared,
       intervalMs: positiveInt(args.interval, "--interval", 30) * 1000,
@@ -316,7 +334,7 @@ export async function runCommand(
       fromBlock,
       once: args.once === true,
       settle: args.noSettle !== true,
-      tolerance,
+      tolerances,
       maxBatch: 100,
       onceAttempts: 5,
       staggerSeconds: nonNegative(args.stagger, "--stagger", 15),

@@ -1,16 +1,16 @@
 /**
- * The oracle's report: JSON with the agreement, milestone, period, every metric's value and how it was
- * derived, the raw sample counts and the source. The report's evidence is keccak256 of the file's exact bytes
+ * The oracle's report: JSON with the agreement, milestone, period, every metric's spec, value and how it was
+ * derived, and what each source read (file names and keccak256, sample counts, the Prometheus server). The report's evidence is keccak256 of the file's exact bytes
  * (what is written is what is hashed: readers hash the bytes they read, never a re-serialisation).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { getAddress, isAddress, keccak256 } from "ethers";
 import { UserError } from "../lib/errors";
-import { type MetricName, type MetricValue, type SampleCounts, computeMetrics, isMetricName } from "./metrics";
-import type { Sample, SourceInfo } from "./samples";
+import type { Measured, MetricValue } from "./measure";
+import type { SourceInfo } from "./samples";
 
-export const REPORT_FORMAT = "sla-escrow/oracle-report@1";
+export const REPORT_FORMAT = "sla-escrow/oracle-report@2";
 
 export interface Period {
   start: number;
@@ -26,8 +26,9 @@ export interface Report {
   period: Period & { rule: string };
   /** The oracle that measured and proposed this report. */
   oracle: string;
-  source: SourceInfo;
-  samples: SampleCounts;
+  /** What each source read, by source (`probes`, `tickets`, `calls`, `items`, `prometheus`). */
+  sources: Record<string, SourceInfo>;
+  /** Every metric of the agreement, in its order: its spec, unit, value and derivation. */
   metrics: MetricValue[];
   /** The attested values, one per metric of the agreement, in its order (uint32). */
   values: number[];
@@ -44,26 +45,21 @@ export interface ReportContext {
   oracle: string;
 }
 
-/** Builds a report from the period's samples. Throws a UserError when the period has no sample. */
-export function buildReport(
-  ctx: ReportContext,
-  samples: readonly Sample[],
-  names: readonly MetricName[],
-  source: SourceInfo,
-  cut: (values: number[]) => number,
-): Report {
-  const what = `agreement ${ctx.agreementId} milestone ${ctx.milestone} (period [${ctx.period.start}, ${ctx.period.end}))`;
-  const result = computeMetrics(samples, names, what);
+/** Builds a report from a measurement (measure.ts). */
+export function buildReport(ctx: ReportContext, result: Measured, cut: (values: number[]) => number): Report {
   return {
     format: REPORT_FORMAT,
     chainId: ctx.chainId.toString(),
     escrow: getAddress(ctx.escrow),
     agreementId: ctx.agreementId.toString(),
     milestone: ctx.milestone,
-    period: { start: ctx.period.start, end: ctx.period.end, rule: "start <= timestamp < end (unix seconds)" },
+    period: {
+      start: ctx.period.start,
+      end: ctx.period.end,
+      rule: "[start, end) in unix seconds, as each metric's kind defines",
+    },
     oracle: getAddress(ctx.oracle),
-    source,
-    samples: result.counts,
+    sources: result.sources,
     metrics: result.metrics,
     values: result.values,
     cutBps: cut(result.values),
@@ -138,14 +134,20 @@ export function validateReport(v: unknown, name = "report"): Report {
   if (metrics.length !== values.length) bad("metrics", `has ${metrics.length} entries but values has ${values.length}`);
   metrics.forEach((m, i) => {
     const mo = m as Record<string, unknown> | null;
-    if (mo === null || typeof mo !== "object" || typeof mo.name !== "string" || !isMetricName(mo.name)) {
-      bad(`metrics[${i}].name`, "must be a known metric name");
+    if (mo === null || typeof mo !== "object" || typeof mo.name !== "string" || mo.name === "") {
+      bad(`metrics[${i}].name`, "must be a metric name");
     }
+    const spec = (mo as Record<string, unknown>).spec as Record<string, unknown> | null;
+    if (spec === null || typeof spec !== "object" || Array.isArray(spec) || typeof spec.kind !== "string") {
+      bad(`metrics[${i}].spec`, `must be the metric's spec {"name", "kind", <parameters>}`);
+    }
+    if ((spec as Record<string, unknown>).name !== (mo as Record<string, unknown>).name)
+      bad(`metrics[${i}].spec.name`, `differs from metrics[${i}].name`);
     if ((mo as Record<string, unknown>).value !== values[i]) bad(`metrics[${i}].value`, `differs from values[${i}]`);
   });
-  const samples = o.samples as Record<string, unknown> | null;
-  if (samples === null || typeof samples !== "object" || !isUint(samples.all) || !isUint(samples.ok)) {
-    bad("samples", "must be {all, ok, failed}");
+  const sources = o.sources as Record<string, unknown> | null;
+  if (sources === null || typeof sources !== "object" || Array.isArray(sources)) {
+    bad("sources", "must be an object (what each source read)");
   }
   if (!isUint(o.cutBps, 10_000)) bad("cutBps", "must be 0..10000");
   return v as Report;
@@ -169,6 +171,6 @@ export function loadReport(file: string, flag = "--report"): LoadedReport {
 }
 
 /** The metric names of a report, in order. */
-export function reportMetricNames(report: Report): MetricName[] {
+export function reportMetricNames(report: Report): string[] {
   return report.metrics.map((m) => m.name);
 }

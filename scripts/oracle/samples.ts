@@ -3,17 +3,13 @@
  * a Prometheus server). A sample is one probe result: `(timestamp, ok, latencyMs)` as DESIGN.md fixes it.
  */
 
+import type { Sample } from "../lib/kpi/types";
 import { MAX_UINT32 } from "../lib/limits";
 
-/** One probe result. `timestamp` in unix seconds; `latencyMs` is null for a failed probe. */
-export interface Sample {
-  timestamp: number;
-  ok: boolean;
-  latencyMs: number | null;
-}
+export type { Sample };
 
-/** What a source tells about itself; copied into the report's `source` field. */
-export type SourceInfo = Record<string, string | number | boolean | string[] | null>;
+/** What a source tells about itself; copied into the report's `sources` field. */
+export type SourceInfo = Record<string, unknown>;
 
 /** The samples of one period, plus what the source noticed while reading them (e.g. a torn last line). */
 export interface SourceSamples {

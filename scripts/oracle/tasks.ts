@@ -9,7 +9,17 @@ task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see
   .addOptionalParam("agreement", "agreement id")
   .addOptionalParam("milestone", "milestone index (from 0)")
   .addOptionalParam("samples", "sample file: CSV (timestamp,ok,latency_ms) or a .jsonl probe store")
-  .addOptionalParam("metrics", "metric names in the agreement's metric order, e.g. availability_ppm,latency_p95_ms")
+  .addOptionalParam(
+    "metrics",
+    "probe metric names in the agreement's metric order, e.g. availability_ppm,latency_p95_ms (or --metric-spec)",
+  )
+  .addOptionalParam(
+    "metricSpec",
+    "metric spec file (JSON): each metric's name, kind and parameters in the agreement's order (docs/kpis.md)",
+  )
+  .addOptionalParam("tickets", "ticket export (CSV: ticket_id,priority,created_at,first_response_at,resolved_at,...)")
+  .addOptionalParam("calls", "call export (CSV: call_id,offered_at,answered_at,abandoned_at,handle_seconds)")
+  .addOptionalParam("items", "work-item export (CSV: item_id,received_at,completed_at,...)")
   .addOptionalParam("report", "report file (verify, sign, post)")
   .addOptionalParam("escrow", "escrow address (default: the SLAEscrow deployment of the network)")
   .addOptionalParam(
@@ -23,7 +33,10 @@ task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see
   .addOptionalParam("out", "output file (attest: the report; sign: the signature file)")
   .addOptionalParam("signatures", "post: signature files or folders, comma separated (default: the report's folder)")
   .addOptionalParam("tolerance", "sign/run: NAME=N or NAME=N% per metric, comma separated")
-  .addOptionalParam("prometheus", "Prometheus base URL, instead of --samples")
+  .addOptionalParam(
+    "prometheus",
+    "Prometheus base URL: probe samples by range queries (instead of --samples), and the prometheus.* kinds",
+  )
   .addOptionalParam("promSuccess", "Prometheus success query (default probe_success)")
   .addOptionalParam("promLatency", "Prometheus latency query in seconds (default probe_duration_seconds)")
   .addOptionalParam("promStep", "Prometheus query step in seconds (default 15)")
@@ -45,7 +58,7 @@ task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see
   .addOptionalParam("count", "probe: stop after this many probes")
   .addOptionalParam(
     "lag",
-    "run: seconds after a milestone's dueAt before measuring it (default 0; with --url: the probe timeout + 1 s)",
+    "seconds after a milestone's dueAt before measuring it, and after which an export must have been written (default 0; run --url: the probe timeout + 1 s)",
   )
   .addOptionalParam(
     "proposalWindow",

@@ -29,6 +29,7 @@ import { latestBlockTime } from "../lib/time";
 
 export interface CreateArgs extends EscrowArgs {
   terms?: string;
+  metricSpec?: string;
   permit: boolean;
   yes: boolean;
 }
@@ -39,7 +40,7 @@ const PERMIT_LIFETIME = 3_600n;
 async function create(args: CreateArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<bigint> {
   const file = required(args.terms, "--terms", "examples/terms.example.json");
   const c = await signerContext(hre, args);
-  const converted = await loadTermsFile(hre, file, c.signer.address);
+  const converted = await loadTermsFile(hre, file, c.signer.address, args.metricSpec);
   const { terms, token, total } = converted;
   run.explain = explainFor(token);
   if (args.permit && token.address === ZeroAddress) {
@@ -47,7 +48,7 @@ async function create(args: CreateArgs, hre: HardhatRuntimeEnvironment, run: Run
   }
 
   say(`Agreement to propose on network "${hre.network.name}" (escrow ${c.address}):`);
-  for (const line of describeTerms(toTerms(0n, terms), token, converted.metricNames)) say(line ? `  ${line}` : "");
+  for (const line of describeTerms(toTerms(0n, terms), token, converted.specs)) say(line ? `  ${line}` : "");
   say("");
   // Parties may be oracles; warn when those oracles can meet the threshold without an independent one.
   const warnings = partyOracleWarnings(terms);
@@ -149,6 +150,12 @@ task("sla:create", "Proposes and funds an agreement from a terms file (the clien
   .addOptionalParam(
     "terms",
     "the terms file: JSON, see examples/terms.example.json (required)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "metricSpec",
+    'the metric spec file (JSON; default: the terms file\'s "metricSpec"): names, kinds and units of the metrics',
     undefined,
     types.string,
   )

@@ -21,7 +21,9 @@ import {
 import { formatTime, latestBlockTime } from "../lib/time";
 import { split } from "../lib/penalty";
 import { type ResolvedToken } from "../lib/token";
-import { formatAmount, formatCut, formatDuration, formatUnitsExact } from "../lib/units";
+import { formatAmount, formatCut, formatDuration, formatMetricValue, formatUnitsExact } from "../lib/units";
+import { type MetricSpec, checkSpecsAgainstTerms, describeSpec } from "../lib/kpi/spec";
+import { readMetricSpecFile } from "../adapters/metric-spec-file";
 import {
   type EscrowArgs,
   type RunState,
@@ -38,6 +40,7 @@ interface StatusArgs {
   id?: string;
   escrow?: EscrowArgs["escrow"];
   history?: boolean;
+  metricSpec?: string;
 }
 
 export interface MilestoneRow {
@@ -114,8 +117,10 @@ function nextStep(
 
 async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: RunState): Promise<StatusReport> {
   const id = parseId(args.id);
+  const specs = args.metricSpec ? readMetricSpecFile(args.metricSpec) : undefined;
   const c = await escrowContext(hre, args);
   const { terms, token } = await agreementOf(c, id, run);
+  if (specs) checkSpecsAgainstTerms(specs, terms.metrics, id, `--metric-spec ${args.metricSpec}`);
   const agreementStatus = AGREEMENT_STATUS[Number(await c.escrow.agreementStatus(id))];
   const now = await latestBlockTime(hre.ethers.provider);
   const from = await eventsFromBlock(c);
@@ -195,6 +200,7 @@ async function status(args: StatusArgs, hre: HardhatRuntimeEnvironment, run: Run
     report,
     terms.milestones.reduce((s, m) => s + m.amount, 0n),
     BigInt(now),
+    specs,
   );
   if (args.history === true) {
     const toBlock = await hre.ethers.provider.getBlockNumber();
@@ -228,7 +234,7 @@ function printHistory(history: HistoryEntry[], ctx: Parameters<typeof describeEv
   }
 }
 
-function print(r: StatusReport, total: bigint, now: bigint): void {
+function print(r: StatusReport, total: bigint, now: bigint, specs: readonly MetricSpec[] | undefined): void {
   const units = (v: bigint | undefined): string => (v === undefined ? "-" : formatUnitsExact(v, r.token.decimals));
   say(`agreement ${r.id}: ${r.status} (chain time ${formatTime(now)})`);
   say(
@@ -251,6 +257,10 @@ function print(r: StatusReport, total: bigint, now: bigint): void {
     const who = r.terminationRequestedBy.map((a) => (a === r.client ? "client" : "vendor")).join(" and ");
     say(`  termination requested by the ${who}`);
   }
+  if (specs) {
+    say("  metrics     (attested values below in this order)");
+    specs.forEach((spec, i) => say(`    ${i}  ${spec.name}: ${describeSpec(spec)} (${spec.kind.kind})`));
+  }
   say("");
   const projected = r.milestones.some((m) => m.status === "Attested" || m.status === "Disputed");
   const rows = r.milestones.map((m) => {
@@ -261,7 +271,9 @@ function print(r: StatusReport, total: bigint, now: bigint): void {
       formatTime(m.dueAt),
       units(m.amount),
       m.settlement === undefined ? m.status : `${m.status} (${m.settlement})`,
-      m.values === undefined ? "-" : m.values.join(", "),
+      m.values === undefined
+        ? "-"
+        : m.values.map((v, i) => (specs ? formatMetricValue(specs[i], v) : String(v))).join(", "),
       m.cutBps === undefined ? "-" : formatCut(m.cutBps),
       units(m.toVendor) + estimate,
       units(m.toClient) + estimate,
@@ -294,4 +306,10 @@ task("sla:status", "Shows an agreement: status, balances and a table of its mile
   .addOptionalParam("id", "the agreement id (required)", undefined, types.string)
   .addOptionalParam("escrow", "the escrow's address (default: the SLAEscrow deployment)", undefined, types.string)
   .addFlag("history", "also list every event of the agreement, in chain order (scanned from the deployment block)")
+  .addOptionalParam(
+    "metricSpec",
+    "the agreement's metric spec (JSON): names the metrics and shows the attested values in their units",
+    undefined,
+    types.string,
+  )
   .setAction(runTask(status));

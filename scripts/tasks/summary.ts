@@ -9,9 +9,14 @@ import { formatAmount, formatCut, formatDuration, formatMetricValue } from "../l
 import { formatTime } from "../lib/time";
 import { split } from "../lib/penalty";
 import { table } from "./common";
+import type { MetricSpec } from "../lib/kpi/spec";
 
-/** The lines that describe `terms`; `metricNames` (from a terms file) label the metrics when known. */
-export function describeTerms(terms: AgreementTerms, token: ResolvedToken, metricNames: string[] = []): string[] {
+/** The lines that describe `terms`; `specs` (from a terms file or a metric spec) name the metrics when known. */
+export function describeTerms(
+  terms: AgreementTerms,
+  token: ResolvedToken,
+  specs: readonly MetricSpec[] = [],
+): string[] {
   const total = terms.milestones.reduce((sum, m) => sum + m.amount, 0n);
   const hasArbitrator = terms.arbitrator !== ZeroAddress;
   const lines: string[] = [
@@ -47,7 +52,8 @@ export function describeTerms(terms: AgreementTerms, token: ResolvedToken, metri
   );
   const tierRows: string[][] = [];
   terms.metrics.forEach((metric, m) => {
-    const name = metricNames[m] ?? `metric ${m}`;
+    const spec = specs[m];
+    const name = spec === undefined ? `metric ${m}` : spec.name;
     const direction = metric.higherIsBetter ? "higher is better" : "lower is better";
     // Mildest breach first: for higher-is-better the highest threshold, else the lowest.
     const tiers = [...metric.tiers].sort((a, b) =>
@@ -56,7 +62,7 @@ export function describeTerms(terms: AgreementTerms, token: ResolvedToken, metri
     tiers.forEach((tier, t) => {
       const row = [
         t === 0 ? `${name} (${direction})` : "",
-        `${metric.higherIsBetter ? "below" : "above"} ${formatMetricValue(metricNames[m], tier.threshold)}`,
+        `${metric.higherIsBetter ? "below" : "above"} ${formatMetricValue(spec, tier.threshold)}`,
         `cut ${formatCut(tier.cutBps)}`,
       ];
       if (each !== undefined) {

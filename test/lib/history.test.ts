@@ -315,7 +315,7 @@ describe("lib/history: an agreement's events", function () {
       ]);
       // With the terms: parties by role, the signer mask one digit per oracle; with metric names: natural units.
       const terms = { client, vendor, oracles: ctx.oracles.map((o) => o.address) };
-      const named = words(history, { token: ETHER, terms, metricNames: ["availability_ppm", "latency_p95_ms"] });
+      const named = words(history, { token: ETHER, terms, metrics: ["availability_ppm", "latency_p95_ms"] });
       expect(named[2]).to.equal(
         `milestone 0 attested: values availability_ppm 99.4%, latency_p95_ms 600ms; cut 40%; evidence ${evidence}; signers 0b011`,
       );
@@ -379,7 +379,7 @@ describe("lib/history: an agreement's events", function () {
           signerMask: 0b101n,
         },
       };
-      expect(describeEvent(attested, { token: tusd, metricNames: ["availability_ppm"] })).to.equal(
+      expect(describeEvent(attested, { token: tusd, metrics: ["availability_ppm"] })).to.equal(
         `milestone 1 attested: values availability_ppm 99.4%, 600; cut 40%; evidence ${ethers.ZeroHash}; signers 0b101`,
       );
     });

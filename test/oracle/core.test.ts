@@ -22,7 +22,10 @@ import { loadOracleKey, signDigestChecked } from "../../scripts/oracle/signing";
 import { attestationDigest, signAttestation } from "../../scripts/lib/attestation";
 import { attestationHasher } from "../../scripts/lib/attestation-hasher";
 import { ProbeStore, parseStore, readStore } from "../../scripts/oracle/store";
-import { outOfTolerance, parseTolerance } from "../../scripts/oracle/tolerance";
+import { outOfTolerance, parseTolerances } from "../../scripts/lib/kpi/tolerance";
+import { measureSpecs } from "../../scripts/oracle/measure";
+import { specJson } from "../../scripts/lib/kpi/spec";
+import type { SourceInfo } from "../../scripts/oracle/samples";
 import { makeSamples, tempDir } from "./helpers";
 
 const ALL = parseMetricNames("availability_ppm,latency_p50_ms,latency_p95_ms,latency_p99_ms");
@@ -53,7 +56,6 @@ describe("oracle core", function () {
       // 1000 samples, 6 failed: availability 994000; the 945th smallest of 994 ok latencies is p95.
       const samples = makeSamples(1000, 2000, 1000, 6, (j) => (j < 945 ? 200 + Math.floor((j * 400) / 944) : 900));
       const r = computeMetrics(samples, ALL);
-      expect(r.counts).to.deep.equal({ all: 1000, ok: 994, failed: 6 });
       expect(r.values[0]).to.equal(994_000);
       expect(r.values[2]).to.equal(600);
       expect(r.metrics[2].derivation).to.include({ percentile: 95, index: 944, okSamples: 994, allSamples: 1000 });
@@ -97,8 +99,8 @@ describe("oracle core", function () {
     });
 
     it("refuses a period without samples", function () {
-      expect(userError(() => computeMetrics([], ALL, "agreement 1 milestone 0"))).to.match(
-        /no samples in agreement 1 milestone 0/,
+      expect(userError(() => computeMetrics([], ALL, "agreement 1 milestone 0"))).to.equal(
+        "agreement 1 milestone 0: no probe samples in the period: nothing to attest (the escrow's silent path applies)",
       );
     });
 
@@ -108,9 +110,9 @@ describe("oracle core", function () {
     });
 
     it("parses --metrics and rejects unknown or repeated names", function () {
-      expect(parseMetricNames("availability_ppm, latency_p95_ms")).to.deep.equal([
-        "availability_ppm",
-        "latency_p95_ms",
+      expect(parseMetricNames("availability_ppm, latency_p95_ms").map(specJson)).to.deep.equal([
+        { name: "availability_ppm", kind: "probes.availability_ppm" },
+        { name: "latency_p95_ms", kind: "probes.latency_ms", percentile: 95 },
       ]);
       expect(userError(() => parseMetricNames("availability_ppm,latency_p90_ms"))).to.match(
         /--metrics: unknown metric "latency_p90_ms"/,
@@ -225,14 +227,24 @@ describe("oracle core", function () {
       oracle: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
     };
 
-    it("carries agreement, milestone, period, values with derivations, counts and the source", function () {
+    /** A report of `names` over `samples` (already in the period), measured as the oracle measures. */
+    async function reportOf(samples: Sample[], names: string[], info: SourceInfo = {}, cut = 0) {
+      const measured = await measureSpecs(
+        parseMetricNames(names.join(",")),
+        { probes: { kind: "test", samplesFor: async () => ({ samples, info }) } },
+        ctx.period,
+        { lagSeconds: 0, what: `agreement 7 milestone 2 (period [1000, 2000))` },
+      );
+      return buildReport(ctx, measured, () => cut);
+    }
+
+    it("carries agreement, milestone, period, values with derivations, counts and the source", async function () {
       const samples = makeSamples(1000, 2000, 100, 3, (j) => 100 + j);
-      const report = buildReport(
-        ctx,
+      const report = await reportOf(
         samples,
         ["availability_ppm", "latency_p95_ms"],
         { kind: "csv", file: "s.csv" },
-        () => 1234,
+        1234,
       );
       expect(report).to.include({
         format: REPORT_FORMAT,
@@ -242,19 +254,22 @@ describe("oracle core", function () {
         cutBps: 1234,
       });
       expect(report.period).to.include({ start: 1000, end: 2000 });
-      expect(report.samples).to.deep.equal({ all: 100, ok: 97, failed: 3 });
+      expect(report.sources).to.deep.equal({ probes: { kind: "csv", file: "s.csv", all: 100, ok: 97, failed: 3 } });
+      expect(report.metrics[0].spec).to.deep.equal({ name: "availability_ppm", kind: "probes.availability_ppm" });
+      expect(report.metrics[1].spec).to.deep.equal({
+        name: "latency_p95_ms",
+        kind: "probes.latency_ms",
+        percentile: 95,
+      });
+      expect(report.metrics[1].unit).to.equal("ms");
       expect(report.values).to.deep.equal([970_000, 100 + nearestRankIndex(95, 97)]);
       expect(report.metrics[1].derivation.index).to.equal(nearestRankIndex(95, 97));
-      expect(report.source).to.deep.equal({ kind: "csv", file: "s.csv" });
     });
 
-    it("evidence is keccak256 of the exact bytes written, and loading hashes the bytes read", function () {
-      const report = buildReport(
-        ctx,
+    it("evidence is keccak256 of the exact bytes written, and loading hashes the bytes read", async function () {
+      const report = await reportOf(
         makeSamples(1000, 2000, 10, 1, () => 5),
         ["availability_ppm"],
-        {},
-        () => 0,
       );
       const file = path.join(tempDir(), "r.json");
       const { bytes, evidence } = writeReport(file, report);
@@ -266,22 +281,23 @@ describe("oracle core", function () {
       expect(loadReport(file).evidence).to.not.equal(evidence);
     });
 
-    it("refuses a period without samples, naming the agreement and milestone", function () {
-      expect(() => buildReport(ctx, [], ["availability_ppm"], {}, () => 0)).to.throw(
-        UserError,
-        /no samples in agreement 7 milestone 2 \(period \[1000, 2000\)\)/,
+    it("refuses a period without samples, naming the agreement and milestone", async function () {
+      let message = "";
+      await reportOf([], ["availability_ppm"]).catch((e: Error) => {
+        expect(e).to.be.instanceOf(UserError);
+        message = e.message;
+      });
+      expect(message).to.equal(
+        'agreement 7 milestone 2 (period [1000, 2000)), metric "availability_ppm": no probe samples in the period: nothing to attest (the escrow\'s silent path applies)',
       );
     });
 
-    it("rejects a malformed report naming the field", function () {
+    it("rejects a malformed report naming the field", async function () {
       const dir = tempDir();
       const file = path.join(dir, "bad.json");
-      const report = buildReport(
-        ctx,
+      const report = await reportOf(
         makeSamples(1000, 2000, 10, 1, () => 5),
         ["availability_ppm"],
-        {},
-        () => 0,
       );
       fs.writeFileSync(file, JSON.stringify({ ...report, values: [-1] }));
       expect(() => loadReport(file)).to.throw(UserError, /field "values"/);
@@ -293,17 +309,26 @@ describe("oracle core", function () {
 
   describe("tolerance", function () {
     it("parses absolute and relative tolerances over the defaults", function () {
-      const t = parseTolerance("availability_ppm=50,latency_p95_ms=5%");
-      expect(t.availability_ppm).to.deep.equal({ kind: "abs", amount: 50 });
-      expect(t.latency_p95_ms).to.deep.equal({ kind: "pct", percent: 5 });
-      expect(t.latency_p99_ms).to.deep.equal({ kind: "pct", percent: 10 });
-      expect(() => parseTolerance("latency_p95_ms=lots")).to.throw(UserError, /--tolerance: "latency_p95_ms=lots"/);
-      expect(() => parseTolerance("uptime=5")).to.throw(UserError, /unknown metric "uptime"/);
+      const t = parseTolerances("availability_ppm=50,2=5%", ALL);
+      expect(t).to.deep.equal([
+        { kind: "abs", amount: 50 },
+        { kind: "pct", percent: 10 },
+        { kind: "pct", percent: 5 },
+        { kind: "pct", percent: 10 },
+      ]);
+      expect(() => parseTolerances("latency_p95_ms=lots", ALL)).to.throw(
+        UserError,
+        /--tolerance: "latency_p95_ms=lots"/,
+      );
+      expect(() => parseTolerances("uptime=5", ALL)).to.throw(
+        UserError,
+        '--tolerance: "uptime" is not one of the metrics (availability_ppm, latency_p50_ms, latency_p95_ms, latency_p99_ms) nor an index 0..3',
+      );
     });
 
     it("names every metric outside tolerance and by how much", function () {
-      const t = parseTolerance("availability_ppm=100,latency_p95_ms=5%");
       const names = parseMetricNames("availability_ppm,latency_p95_ms");
+      const t = parseTolerances("availability_ppm=100,latency_p95_ms=5%", names);
       expect(outOfTolerance(names, [994_000, 600], [994_100, 580], t)).to.deep.equal([]);
       const diffs = outOfTolerance(names, [994_000, 600], [994_101, 560], t);
       expect(diffs.map((d) => [d.name, d.difference, d.allowed])).to.deep.equal([

@@ -10,7 +10,6 @@ import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { keccak256 } from "ethers";
 import { readDomain } from "../../scripts/lib/attestation";
 import { formatSamplesCsv } from "../../scripts/oracle/csv";
-import type { MetricName } from "../../scripts/oracle/metrics";
 import type { Sample } from "../../scripts/oracle/samples";
 import type { ISLAEscrow } from "../../typechain-types";
 import { type Context, DAY, Milestone, UNIT, createActive, makeTerms, setup } from "../helpers/fixture";
@@ -254,7 +253,7 @@ describe("oracle run (daemon, in process)", function () {
     }
   });
   describe("co-signing rules: nothing in a proposal is trusted because of what it says", function () {
-    const names: MetricName[] = ["availability_ppm", "latency_p95_ms"];
+    const names = ["availability_ppm", "latency_p95_ms"];
     async function world(threshold: number) {
       const ctx = await setup();
       const terms = await makeTerms(ctx, { threshold });
@@ -450,7 +449,7 @@ describe("oracle run (daemon, in process)", function () {
       );
       expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
       expect(logs(r0.stdout).find((l) => l.action === "refused")?.reason).to.equal(
-        `${base}.report.${o1.address}.json: refusing to co-sign ${o1.address}'s report: metric 0 is latency_p95_ms in it but latency_p50_ms in ours (--metrics latency_p50_ms,latency_p95_ms)`,
+        `${base}.report.${o1.address}.json: refusing to co-sign ${o1.address}'s report: metric 0 is "latency_p95_ms" in it but "latency_p50_ms" in ours (ours: latency_p50_ms, latency_p95_ms)`,
       );
       const chose = logs(r0.stdout).find((l) => l.action === "chose");
       expect(chose).to.include({ proposer: o0.address });

@@ -12,7 +12,8 @@ import { type MetricLike, cutBps } from "../../scripts/lib/penalty";
 import { writeProposal } from "../../scripts/oracle/cosign";
 import type { OracleArgs } from "../../scripts/oracle/commands";
 import type { TaskResult } from "../../scripts/oracle/cli";
-import type { MetricName } from "../../scripts/oracle/metrics";
+import { parseMetricNames } from "../../scripts/oracle/metrics";
+import { measureSpecs } from "../../scripts/oracle/measure";
 import { buildReport, serializeReport } from "../../scripts/oracle/report";
 import type { Sample } from "../../scripts/oracle/samples";
 import { SIGNATURE_FORMAT, writeSignatureFile } from "../../scripts/oracle/signing";
@@ -171,7 +172,7 @@ export async function plantReport(
     file: string;
     author: string;
     samples: readonly Sample[];
-    names: MetricName[];
+    names: string[];
     signers?: string[];
     proposers?: string[];
   },
@@ -184,9 +185,18 @@ export async function plantReport(
     period: t.period,
     oracle: opts.author,
   };
-  const report = buildReport(ctx, opts.samples, opts.names, { kind: "csv", file: "planted.csv" }, (v) =>
-    cutBps(t.metrics, v),
+  const measured = await measureSpecs(
+    parseMetricNames(opts.names.join(",")),
+    {
+      probes: {
+        kind: "csv",
+        samplesFor: async () => ({ samples: [...opts.samples], info: { kind: "csv", file: "planted.csv" } }),
+      },
+    },
+    t.period,
+    { lagSeconds: 0, what: "the planted report" },
   );
+  const report = buildReport(ctx, measured, (v) => cutBps(t.metrics, v));
   const bytes = serializeReport(report);
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(path.join(folder, opts.file), bytes);

@@ -66,7 +66,7 @@ describe("oracle Prometheus source (real Prometheus)", function () {
     const got = await source.samplesFor(start, end);
     expect(got.samples).to.have.length(240);
     const m = computeMetrics(got.samples, ["availability_ppm", "latency_p95_ms"]);
-    expect(m.counts).to.deep.equal({ all: 240, ok: 228, failed: 12 });
+    expect(m.metrics[0].derivation).to.include({ allSamples: 240, okSamples: 228 });
     expect(m.values).to.deep.equal([950_000, 300]);
 
     // The same through the CLI, posted on chain.
@@ -102,7 +102,7 @@ describe("oracle Prometheus source (real Prometheus)", function () {
     expect(Number(events[0].args.cutBps)).to.equal(cutBps(metricsOf(terms), [950_000, 300]));
     expect(Number(events[0].args.cutBps)).to.equal(5000);
     const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"));
-    expect(report.source).to.include({ kind: "prometheus", url, successQuery, latencyQuery, stepSeconds: 15 });
+    expect(report.sources.probes).to.include({ kind: "prometheus", url, successQuery, latencyQuery, stepSeconds: 15 });
 
     // Without a selector the query returns two series: refused, naming the flag.
     const ambiguous = new PrometheusSource(prometheusConfigFromArgs({ prometheus: url, promStep: "15" }));

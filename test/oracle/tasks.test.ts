@@ -88,7 +88,11 @@ describe("oracle tasks (in process)", function () {
     const bytes = fs.readFileSync(out);
     const report = JSON.parse(bytes.toString());
     expect(report.values).to.deep.equal([994_000, 600]);
-    expect(report.samples).to.deep.equal({ all: 1000, ok: 994, failed: 6 });
+    expect(report.sources.probes).to.include({ all: 1000, ok: 994, failed: 6 });
+    expect(report.metrics.map((m: { spec: unknown }) => m.spec)).to.deep.equal([
+      { name: "availability_ppm", kind: "probes.availability_ppm" },
+      { name: "latency_p95_ms", kind: "probes.latency_ms", percentile: 95 },
+    ]);
     expect(report.cutBps).to.equal(4000);
     expect(report.cutBps).to.equal(cutBps(metricsOf(w.terms), report.values));
     expect(report.oracle).to.equal(w.ctx.oracles[1].address);
@@ -374,7 +378,7 @@ describe("oracle tasks (in process)", function () {
       );
       expectUserError(
         r,
-        /^error: refusing to sign: metric 0 is latency_p95_ms in it but latency_p50_ms in ours \(--metrics latency_p50_ms,latency_p95_ms\)$/,
+        /^error: refusing to sign: metric 0 is "latency_p95_ms" in it but "latency_p50_ms" in ours \(ours: latency_p50_ms, latency_p95_ms\)$/,
       );
       expect(sigIn(w)).to.deep.equal([]);
       // --metrics is required: the names never come from the proposal.
@@ -577,7 +581,7 @@ describe("oracle tasks (in process)", function () {
     it("metrics that do not fit the agreement", async function () {
       expectUserError(
         await runOracle({ ...base, metrics: "availability_ppm" }, env),
-        /--metrics: agreement \d+ has 2 metric\(s\), but 1 name\(s\)/,
+        /^error: --metrics: agreement \d+ has 2 metric\(s\), but 1 were given \(availability_ppm\)$/,
       );
       expectUserError(
         await runOracle({ ...base, metrics: "latency_p95_ms,availability_ppm" }, env),
@@ -602,7 +606,7 @@ describe("oracle tasks (in process)", function () {
       fs.writeFileSync(empty, "timestamp,ok,latency_ms\n1,1,5\n");
       expectUserError(
         await runOracle({ ...base, samples: empty }, env),
-        /no samples in agreement \d+ milestone 0 \(period \[\d+, \d+\)\): nothing to attest/,
+        /^error: agreement \d+ milestone 0 \(period \[\d+, \d+\)\), metric "availability_ppm": no probe samples in the period: nothing to attest/,
       );
     });
 

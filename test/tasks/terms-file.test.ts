@@ -17,8 +17,8 @@ import {
   parseCut,
   parseDate,
   parseDuration,
-  parseMetricThreshold,
 } from "../../scripts/lib/units";
+import { parseThreshold } from "../../scripts/lib/kpi/units";
 import { formatTime } from "../../scripts/lib/time";
 import { setup } from "../helpers/fixture";
 import { plainTerms } from "../helpers/lifecycle";
@@ -169,11 +169,11 @@ describe("terms file", function () {
       expect(parseAmount("1500.25", USDC)).to.equal(1_500_250_000n);
       expect(parseAmount("1500.250000", USDC)).to.equal(1_500_250_000n);
       expect(parseAmount("1", { symbol: "X", decimals: 0 })).to.equal(1n);
-      expect(parseMetricThreshold("availability_ppm", "99.9%")).to.equal(999_000n);
-      expect(parseMetricThreshold("availability_ppm", "99.9999%")).to.equal(999_999n);
-      expect(parseMetricThreshold("availability_ppm", "999000ppm")).to.equal(999_000n);
-      expect(parseMetricThreshold("latency_p99_ms", "300ms")).to.equal(300n);
-      expect(parseMetricThreshold("latency_p50_ms", "1.5s")).to.equal(1_500n);
+      expect(parseThreshold("ppm", "99.9%")).to.equal(999_000n);
+      expect(parseThreshold("ppm", "99.9999%")).to.equal(999_999n);
+      expect(parseThreshold("ppm", "999000ppm")).to.equal(999_000n);
+      expect(parseThreshold("ms", "300ms")).to.equal(300n);
+      expect(parseThreshold("ms", "1.5s")).to.equal(1_500n);
     });
 
     it("formats back to human units", function () {
@@ -220,7 +220,7 @@ describe("terms file", function () {
       it("rejects unknown fields", function () {
         expect(errorsOf((t) => (t.arbitrater = ARBITRATOR))).to.deep.equal([
           "arbitrater: unknown field (known: description, token, client, vendor, arbitrator, start, attestGrace, " +
-            "disputeWindow, arbitrationTimeout, silentCut, oracles, threshold, metrics, milestones, schedule)",
+            "disputeWindow, arbitrationTimeout, silentCut, oracles, threshold, metricSpec, metrics, milestones, schedule)",
         ]);
       });
       it("requires every field without a default", function () {
@@ -421,13 +421,13 @@ describe("terms file", function () {
       });
       it("a known name", function () {
         expect(errorsOf((t) => (t.metrics[1].name = "error_rate"))).to.deep.equal([
-          'metrics[1].name: "error_rate" is not a known metric (availability_ppm, latency_p50_ms, latency_p95_ms, latency_p99_ms)',
+          'metrics[1].name: "error_rate" is not a known metric (availability_ppm, latency_p50_ms, latency_p95_ms, latency_p99_ms; other metrics need a "metricSpec" file)',
         ]);
       });
       it("each name once", function () {
         expect(errorsOf((t) => (t.metrics[1].name = "availability_ppm"))).to.deep.equal([
           'metrics[1].name: "availability_ppm" is already metrics[0]',
-          'metrics[1].tiers[0].threshold: "300ms" is not an availability like "99.9%" or "999000ppm" (parts per million)',
+          'metrics[1].tiers[0].threshold: "300ms" is not a ratio like "99.9%" or "999000ppm" (parts per million)',
         ]);
       });
       it("1 to 8 tiers", function () {
@@ -452,7 +452,7 @@ describe("terms file", function () {
       });
       it("availability: a percentage or ppm", function () {
         expect(errorsOf((t) => (t.metrics[0].tiers[0].threshold = "0.999"))).to.deep.equal([
-          'metrics[0].tiers[0].threshold: "0.999" is not an availability like "99.9%" or "999000ppm" (parts per million)',
+          'metrics[0].tiers[0].threshold: "0.999" is not a ratio like "99.9%" or "999000ppm" (parts per million)',
         ]);
       });
       it("availability: at most 100%", function () {
@@ -467,7 +467,7 @@ describe("terms file", function () {
       });
       it("latency: milliseconds or seconds", function () {
         expect(errorsOf((t) => (t.metrics[1].tiers[0].threshold = "300"))).to.deep.equal([
-          'metrics[1].tiers[0].threshold: "300" is not a latency like "300ms" or "1.5s"',
+          'metrics[1].tiers[0].threshold: "300" is not a duration like "300ms" (ms, s, min, h or d)',
         ]);
       });
       it("latency: exact to 1 ms", function () {

@@ -3,7 +3,7 @@
  * thresholds, so a party sees at a glance which periods breached which tier. Drawn as plain SVG (no library, no
  * canvas: it prints and scales), with a text summary for screen readers.
  */
-import type { AgreementTerms } from "../../scripts/lib";
+import type { AgreementTerms, MetricSpec } from "../../scripts/lib";
 import { formatCut, formatMetricValue } from "../../scripts/lib";
 
 const W = 320;
@@ -13,12 +13,13 @@ const PAD = { left: 8, right: 8, top: 10, bottom: 18 };
 export function MetricChart({
   terms,
   metric,
-  name,
+  spec,
   values,
 }: {
   terms: AgreementTerms;
   metric: number;
-  name?: string;
+  /** The metric's spec, when known: its name labels the chart and values show in its unit. */
+  spec?: MetricSpec;
   /** The attested value of each milestone, undefined when not attested. */
   values: (number | undefined)[];
 }) {
@@ -38,8 +39,8 @@ export function MetricChart({
   const n = values.length;
   const x = (i: number) => PAD.left + (W - PAD.left - PAD.right) * (n === 1 ? 0.5 : i / (n - 1));
   const y = (v: number) => PAD.top + (H - PAD.top - PAD.bottom) * (1 - (v - lo) / (hi - lo));
-  const label = name ?? `metric ${metric}`;
-  const fmt = (v: number) => formatMetricValue(name, v);
+  const label = spec?.name ?? `metric ${metric}`;
+  const fmt = (v: number) => formatMetricValue(spec, v);
   const points = values.flatMap((v, i) => (v === undefined ? [] : [`${x(i).toFixed(1)},${y(v).toFixed(1)}`]));
   const summary =
     `${label} (${m.higherIsBetter ? "higher" : "lower"} is better): ` +

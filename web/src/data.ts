@@ -9,12 +9,15 @@ import {
   type AgreementTerms,
   type HistoryArgs,
   type HistoryEntry,
+  type MetricSpec,
   type MilestoneState,
   type MilestoneStatus,
   type ResolvedToken,
   agreementHistory,
+  bareSpec,
   derivedStatus,
   nextBlockTime,
+  parseSpec,
   readTerms,
   tokenAt,
 } from "../../scripts/lib";
@@ -138,25 +141,39 @@ export function useAgreement(id: bigint) {
 const metricKey = (chainId: number, escrow: string, id: bigint) =>
   `sla-escrow:metrics:${chainId}:${escrow.toLowerCase()}:${id}`;
 
-/** The metric names of an agreement, as given when it was created here or learnt from a verified report. */
-export function metricNamesOf(
+/**
+ * The metric specs of an agreement (name, kind, parameters: so values show in their units), as given when it was
+ * created here or learnt from a verified report. Stored as the specs' JSON; a bare probe name stands for its spec.
+ */
+export function metricSpecsOf(
   chainId: number | undefined,
   escrow: string | undefined,
   id: bigint,
-): string[] | undefined {
+): MetricSpec[] | undefined {
   if (chainId === undefined || escrow === undefined) return undefined;
   try {
     const raw = localStorage.getItem(metricKey(chainId, escrow, id));
-    const names: unknown = raw === null ? undefined : JSON.parse(raw);
-    return Array.isArray(names) && names.every((n) => typeof n === "string") ? names : undefined;
+    const list: unknown = raw === null ? undefined : JSON.parse(raw);
+    if (!Array.isArray(list)) return undefined;
+    return list.map((x: unknown, i) => {
+      const spec = typeof x === "string" ? bareSpec(x) : parseSpec(x, `metric ${i}`);
+      if (spec === undefined) throw new Error("unknown metric");
+      return spec;
+    });
   } catch {
-    return undefined;
+    return undefined; // unknown or stale: the page then shows the bare integers
   }
 }
 
-export function rememberMetricNames(chainId: number, escrow: string, id: bigint, names: readonly string[]): void {
+/** Remembers an agreement's metric specs, as JSON in the spec file's shape (`specJson`, or a report's `spec`s). */
+export function rememberMetricSpecs(
+  chainId: number,
+  escrow: string,
+  id: bigint,
+  specs: readonly Record<string, unknown>[],
+): void {
   try {
-    localStorage.setItem(metricKey(chainId, escrow, id), JSON.stringify(names));
+    localStorage.setItem(metricKey(chainId, escrow, id), JSON.stringify(specs));
   } catch {
     // storage full or disabled: the page then shows the bare integers
   }

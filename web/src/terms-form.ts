@@ -3,7 +3,7 @@
  * (docs/operators.md; the format `sla:create` reads), in human units, and the core's checkTerms validates it, so
  * the page and the task accept and reject the same terms with the same field-path messages.
  */
-import { METRIC_KINDS, formatTime } from "../../scripts/lib";
+import { BARE_METRIC_NAMES, formatTime } from "../../scripts/lib";
 
 export interface TierRow {
   threshold: string;
@@ -35,7 +35,7 @@ export interface FormState {
   schedule: { every: string; count: string; amount: string; first: string };
 }
 
-export const METRIC_NAMES = Object.keys(METRIC_KINDS);
+export const METRIC_NAMES = [...BARE_METRIC_NAMES];
 
 export function defaultForm(now: number): FormState {
   const start = Math.ceil(now / 60) * 60 + 60;

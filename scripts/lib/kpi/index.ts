@@ -4,5 +4,19 @@ export * from "./params";
 export * from "./registry";
 export * from "./spec";
 export * from "./tolerance";
-export * from "./types";
+export type {
+  AnyKind,
+  CallTable,
+  Computed,
+  Derivation,
+  ItemTable,
+  KindDefinition,
+  PromResults,
+  Sample,
+  SourceData,
+  SourceName,
+  TicketTable,
+  Tolerance,
+  Unit,
+} from "./types";
 export * from "./units";

@@ -6,11 +6,9 @@
  */
 import type { ParamReader } from "./params";
 
-/** A milestone's half-open period [start, end), unix seconds. */
-export interface Period {
-  start: number;
-  end: number;
-}
+import type { Period } from "../model";
+
+export type { Period };
 
 /** Where a kind's data comes from: the oracle flag that supplies it is `--samples`/`--prometheus`, `--tickets`, ... */
 export type SourceName = "probes" | "tickets" | "calls" | "items" | "prometheus";

@@ -5,7 +5,7 @@
  */
 import { RuleError } from "../errors";
 import { MAX_UINT32 } from "../limits";
-import { formatUnitsExact, scaled } from "../units";
+import { formatUnitsExact, scaled } from "../decimal";
 import type { Unit } from "./types";
 
 const q = (v: unknown): string => JSON.stringify(v);
@@ -13,6 +13,7 @@ const q = (v: unknown): string => JSON.stringify(v);
 const MS_PER: Record<string, bigint> = { ms: 1n, s: 1000n, m: 60_000n, min: 60_000n, h: 3_600_000n, d: 86_400_000n };
 const UNIT_MS: Partial<Record<Unit, bigint>> = { ms: 1n, seconds: 1000n, minutes: 60_000n };
 const UNIT_WORD: Partial<Record<Unit, string>> = { ms: "millisecond", seconds: "second", minutes: "minute" };
+const UNIT_ABBREV: Partial<Record<Unit, string>> = { ms: "ms", seconds: "s", minutes: "min" };
 
 /** An example threshold in `unit`, for messages. */
 export function exampleThreshold(unit: Unit): string {
@@ -45,9 +46,9 @@ export function parseThreshold(unit: Unit, input: unknown): bigint {
     throw new RuleError(`${q(text)} is not a duration like "${exampleThreshold(unit)}" (ms, s, min, h or d)`);
   }
   // Exact: the number in milliseconds (at most 3 decimals of the unit given), then whole units of the kind.
-  const ms = (scaled(text, 3, m[1], m[2], "a millisecond") * MS_PER[m[3]]) / 1000n;
+  const ms = (scaled(text, 3, m[1], m[2], "1 ms") * MS_PER[m[3]]) / 1000n;
   if (ms % per !== 0n) throw new RuleError(`${q(text)} is not a whole number of ${UNIT_WORD[unit]}s`);
-  return checked(ms / per, q(text), ` ${UNIT_WORD[unit]}s`);
+  return checked(ms / per, q(text), UNIT_ABBREV[unit]);
 }
 
 function checked(v: bigint, text: string, unit = ""): bigint {

@@ -16,20 +16,23 @@ import { type Connection, measure, recordBeforeSign } from "../commands";
 import { firstDifference, hasProposal, writeProposal } from "../cosign";
 import type { DaemonHooks } from "../hooks";
 import type { Logger } from "../log";
-import type { MetricName } from "../metrics";
+import type { MetricSpec } from "../../lib/kpi/spec";
+import type { Tolerances } from "../../lib/kpi/tolerance";
+import { ExportNotComplete } from "../export-source";
+import type { Sources } from "../measure";
 import { type LoadedReport, evidenceOf, loadReport, serializeReport, writeFileAtomic } from "../report";
-import type { SampleSource } from "../samples";
 import { type MilestoneKey, readSignedRecord } from "../sign-record";
 import { collectSignatures, listSignatureFiles, signChecked, signatureRecord, writeSignatureFile } from "../signing";
-import type { ToleranceMap } from "../tolerance";
 import type { Item } from "./sender";
 import type { StateStore } from "./state";
 
 export interface CoSigningOptions {
-  names: MetricName[];
-  source: SampleSource;
+  specs: MetricSpec[];
+  sources: Sources;
   stateDir: string;
-  tolerance: ToleranceMap;
+  tolerances: Tolerances;
+  /** Seconds after a period's end before an export counts as complete for it. */
+  lagSeconds: number;
   /** Shared folder: seconds after publishing our report before choosing which proposal to sign. */
   proposalWindowSeconds: number;
 }
@@ -72,7 +75,15 @@ export class CoSigner {
     const file = path.join(this.opts.stateDir, "reports", `agreement-${id}-milestone-${m}.json`);
     if (!fs.existsSync(file)) {
       try {
-        const report = await measure(this.c, terms, m, this.opts.names, this.opts.source, this.identity);
+        const report = await measure(
+          this.c,
+          terms,
+          m,
+          this.opts.specs,
+          this.opts.sources,
+          this.identity,
+          this.opts.lagSeconds,
+        );
         writeFileAtomic(file, serializeReport(report));
         this.log.info({
           agreement: id,
@@ -85,7 +96,8 @@ export class CoSigner {
         });
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
-        this.note(id, m, "warn", "refused", err.message);
+        if (err instanceof ExportNotComplete) this.note(id, m, "info", "waiting", err.message);
+        else this.note(id, m, "warn", "refused", err.message);
         return undefined;
       }
     }
@@ -250,9 +262,9 @@ export class CoSigner {
       escrow: this.c.address,
       terms,
       milestone: m,
-      names: this.opts.names,
+      specs: this.opts.specs,
       values: own.report.values,
-      tolerance: this.opts.tolerance,
+      tolerances: this.opts.tolerances,
     };
     const byAuthor = new Map<string, { values: number[]; evidence: string }[]>();
     for (const f of fs.readdirSync(shared).sort()) {

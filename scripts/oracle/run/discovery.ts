@@ -1,6 +1,7 @@
 /**
  * Discovery: the agreements naming this oracle, from the escrow's indexed `AgreementCreated` events paged through
- * block ranges, resuming where the last round stopped; an agreement whose metrics do not fit `--metrics` is
+ * block ranges, resuming where the last round stopped; an agreement whose metrics do not fit `--metrics` or
+ * `--metric-spec` (count and directions) is
  * recorded as skipped (logged once).
  */
 import { getAddress } from "ethers";
@@ -8,13 +9,13 @@ import type { AgreementTerms } from "../../lib/model";
 import { checkMetricNames } from "../chain";
 import type { Connection } from "../commands";
 import type { Logger } from "../log";
-import type { MetricName } from "../metrics";
+import type { MetricSpec } from "../../lib/kpi/spec";
 import type { StateStore } from "./state";
 
 export async function discover(
   c: Connection,
   store: StateStore,
-  opts: { identity: string; names: readonly MetricName[]; blockRange: number },
+  opts: { identity: string; specs: readonly MetricSpec[]; specsFlag: string; blockRange: number },
   termsOf: (id: string) => Promise<AgreementTerms>,
   log: Logger,
   stop: { stopped: boolean },
@@ -33,7 +34,7 @@ export async function discover(
       const terms = await termsOf(id);
       let skipped: string | undefined;
       try {
-        checkMetricNames(terms, opts.names);
+        checkMetricNames(terms, opts.specs, opts.specsFlag);
       } catch (err) {
         skipped = (err as Error).message;
       }

@@ -7,6 +7,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import {
   AgreementStatus,
+  type MetricSpec,
   type MilestoneAction,
   MilestoneStatus,
   ZERO_ADDRESS,
@@ -28,7 +29,7 @@ import {
   RuleError,
 } from "../../../scripts/lib";
 import { ESCROW_INTERFACE, escrowAt, txUrl } from "../chain";
-import { type AgreementData, metricNamesOf, useAgreement } from "../data";
+import { type AgreementData, metricSpecsOf, useAgreement } from "../data";
 import { useSession } from "../session";
 import { MetricChart } from "../Chart";
 import { TxStatus } from "../Status";
@@ -87,7 +88,7 @@ export function Agreement({ id }: { id: bigint }) {
   if (isPending || data === undefined) return <p role="status">Loading agreement {id.toString()}…</p>;
 
   const { terms, token } = data;
-  const names = metricNamesOf(session.chainId, session.deployment.escrow, id);
+  const specs = metricSpecsOf(session.chainId, session.deployment.escrow, id);
   const roles = session.account === undefined ? [] : rolesOf(terms, session.account);
   const canSend = session.signer !== undefined;
   const may = (a: { now: boolean; who: string[] }) =>
@@ -239,7 +240,7 @@ export function Agreement({ id }: { id: bigint }) {
                       : posted.values.map((v, i) => (
                           <span key={i} className="value">
                             {v.toString()}
-                            {names?.[i] !== undefined && ` (${formatMetricValue(names[i], v)} ${names[i]})`}
+                            {specs?.[i] !== undefined && ` (${formatMetricValue(specs[i], v)} ${specs[i].name})`}
                           </span>
                         ))}
                   </td>
@@ -309,7 +310,7 @@ export function Agreement({ id }: { id: bigint }) {
             key={i}
             terms={terms}
             metric={i}
-            {...(names?.[i] === undefined ? {} : { name: names[i] })}
+            {...(specs?.[i] === undefined ? {} : { spec: specs[i] })}
             values={data.milestones.map((_, m) => {
               const v = data.attestations.get(m)?.values[i];
               return v === undefined ? undefined : Number(v);
@@ -326,7 +327,7 @@ export function Agreement({ id }: { id: bigint }) {
             return (
               <li key={`${e.blockNumber}-${e.logIndex}`}>
                 <time>{formatTime(e.timestamp)}</time>{" "}
-                {describeEvent(e, { token, terms, ...(names === undefined ? {} : { metricNames: names }) })}{" "}
+                {describeEvent(e, { token, terms, ...(specs === undefined ? {} : { metrics: specs }) })}{" "}
                 <small>
                   block {e.blockNumber}, tx{" "}
                   {url === undefined ? <code>{e.transactionHash}</code> : <a href={url}>{e.transactionHash}</a>}
@@ -336,7 +337,7 @@ export function Agreement({ id }: { id: bigint }) {
           })}
         </ol>
         <p>
-          <button type="button" onClick={() => downloadCsv(id, data, names)}>
+          <button type="button" onClick={() => downloadCsv(id, data, specs)}>
             Export history (CSV)
           </button>{" "}
           <button type="button" onClick={() => window.print()}>
@@ -351,7 +352,7 @@ export function Agreement({ id }: { id: bigint }) {
   );
 }
 
-function downloadCsv(id: bigint, data: AgreementData, names: string[] | undefined): void {
+function downloadCsv(id: bigint, data: AgreementData, specs: MetricSpec[] | undefined): void {
   const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
   const rows = [
     ["time", "block", "transaction", "event", "milestone", "description"].join(","),
@@ -366,7 +367,7 @@ function downloadCsv(id: bigint, data: AgreementData, names: string[] | undefine
           describeEvent(e, {
             token: data.token,
             terms: data.terms,
-            ...(names === undefined ? {} : { metricNames: names }),
+            ...(specs === undefined ? {} : { metrics: specs }),
           }),
         ),
       ].join(","),

@@ -19,10 +19,11 @@ import {
   partyOracleWarnings,
   permitDomain,
   signPermit,
+  specJson,
   tokenAt,
 } from "../../../scripts/lib";
 import { escrowAt } from "../chain";
-import { rememberMetricNames } from "../data";
+import { rememberMetricSpecs } from "../data";
 import { go } from "../route";
 import { useSession } from "../session";
 import { TxStatus } from "../Status";
@@ -146,7 +147,7 @@ export function NewAgreement() {
       });
       return;
     }
-    const { terms, total, token, metricNames } = c.converted;
+    const { terms, total, token, specs } = c.converted;
     const escrow = escrowAt(session.deployment.escrow, signer);
     const ctx = explainContext(token);
     let receipt;
@@ -229,7 +230,7 @@ export function NewAgreement() {
       const parsed = escrow.interface.parseLog(log);
       if (parsed?.name === "AgreementCreated") {
         const id = BigInt(parsed.args[0] as bigint);
-        rememberMetricNames(session.chainId, session.deployment.escrow, id, metricNames);
+        rememberMetricSpecs(session.chainId, session.deployment.escrow, id, specs.map(specJson));
         go(`/agreement/${id}`);
         return;
       }

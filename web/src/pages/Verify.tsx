@@ -6,7 +6,7 @@
 import { useState } from "react";
 import { keccak256 } from "ethers";
 import { agreementHistory, cutBps, formatCut, readTerms } from "../../../scripts/lib";
-import { rememberMetricNames } from "../data";
+import { rememberMetricSpecs } from "../data";
 import { useSession } from "../session";
 import { describeFailure } from "../tx";
 
@@ -93,14 +93,14 @@ export function Verify() {
       if (
         ok &&
         Array.isArray(metrics) &&
-        metrics.every((x) => typeof (x as { name?: unknown }).name === "string") &&
+        metrics.every((x) => typeof (x as { spec?: unknown }).spec === "object") &&
         session.chainId !== undefined
       ) {
-        rememberMetricNames(
+        rememberMetricSpecs(
           session.chainId,
           session.deployment.escrow,
           id,
-          metrics.map((x) => (x as { name: string }).name),
+          metrics.map((x) => (x as { spec: Record<string, unknown> }).spec),
         );
       }
       setOutcome({ ok, lines });
