@@ -6,7 +6,9 @@
  *    digest -> signature -> recovery check (what `attest`/`sign`/the daemon do, minus disk and RPC).
  *    BENCH_MILESTONES (default 1000), BENCH_SAMPLES samples per milestone (default 1440: one a minute for
  *    a day); goal >= 500/s.
- * 2. Gas per milestone of the daemon's batched posting: BENCH_AGREEMENTS agreements (default 10) x 12
+ * 2. Business KPIs: one million tickets parsed and two ticket kinds computed (./bench-kpi.ts; goal < 5 s on one
+ *    core). BENCH_TICKETS sets the row count.
+ * 3. Gas per milestone of the daemon's batched posting: BENCH_AGREEMENTS agreements (default 10) x 12
  *    milestones on the in-process network, one oracle, `oracle run --once` at each due time; the gas of the
  *    daemon's multicall transactions divided by the milestones they carried (posting, and settling).
  */
@@ -25,6 +27,7 @@ import type { Sample } from "./samples";
 import { inPeriod } from "./samples";
 import { REFERENCE_METRICS } from "../lib/reference";
 import { signDigestChecked } from "./signing";
+import { benchTickets, describeTicketsBench } from "./bench-kpi";
 
 const METRICS = REFERENCE_METRICS;
 
@@ -211,6 +214,7 @@ async function gas(): Promise<void> {
 async function main(): Promise<void> {
   await throughput(false);
   await throughput(true);
+  console.log(describeTicketsBench(await benchTickets(Number(process.env.BENCH_TICKETS ?? 1_000_000))));
   if (process.env.BENCH_SKIP_GAS !== "1") await gas();
 }
 
