@@ -7,7 +7,7 @@ import hre from "hardhat";
 import { ZeroAddress } from "ethers";
 import { type ResolvedToken } from "../../scripts/lib/token";
 import { type TermsEnvironment, checkTerms } from "../../scripts/lib/terms";
-import { checkTermsOnChain, loadTermsFile, resolveToken } from "../../scripts/adapters/terms-file";
+import { checkTermsOnChain, loadTermsFile, resolveToken, termsSpecs } from "../../scripts/adapters/terms-file";
 import {
   formatAmount,
   formatCut,
@@ -19,6 +19,10 @@ import {
   parseDuration,
 } from "../../scripts/lib/units";
 import { parseThreshold } from "../../scripts/lib/kpi/units";
+import { parseMetricSpecs, specJson } from "../../scripts/lib/kpi/spec";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { formatTime } from "../../scripts/lib/time";
 import { setup } from "../helpers/fixture";
 import { plainTerms } from "../helpers/lifecycle";
@@ -584,6 +588,106 @@ describe("terms file", function () {
             "escrow stores",
         ]);
       });
+    });
+  });
+
+  describe("metric specs (a metricSpec file: names in its order, thresholds in each kind's unit)", function () {
+    const SPECS = parseMetricSpecs(
+      {
+        metrics: [
+          { name: "P1 response", kind: "tickets.response_within_target_ppm", priorities: ["P1"], targetSeconds: 3600 },
+          { name: "Resolution p90", kind: "tickets.resolution_minutes", percentile: 90 },
+          { name: "Handle time", kind: "calls.average_handle_seconds" },
+          { name: "Invoices done", kind: "items.completed_count" },
+        ],
+      },
+      "m.json",
+    );
+    const WITH = { ...ENV, specs: SPECS };
+    const kpis = (t: Raw): void => {
+      t.metricSpec = "m.json";
+      t.metrics = [
+        { name: "P1 response", tiers: [{ threshold: "95%", cut: "5%" }] },
+        {
+          name: "Resolution p90",
+          tiers: [
+            { threshold: "4h", cut: "10%" },
+            { threshold: "1.5d", cut: "20%" },
+          ],
+        },
+        { name: "Handle time", tiers: [{ threshold: "5min", cut: "2%" }] },
+        { name: "Invoices done", tiers: [{ threshold: 1200, cut: "3%" }] },
+      ];
+    };
+
+    it("converts thresholds in the kinds' units and takes each direction from its kind", function () {
+      const t = base();
+      kpis(t);
+      const r = checkTerms(t, WITH);
+      expect(r.errors).to.deep.equal([]);
+      expect(r.terms!.metricNames).to.deep.equal(["P1 response", "Resolution p90", "Handle time", "Invoices done"]);
+      expect(r.terms!.specs).to.deep.equal(SPECS);
+      expect(r.terms!.terms.metrics).to.deep.equal([
+        { higherIsBetter: true, tiers: [{ threshold: 950_000n, cutBps: 500n }] },
+        {
+          higherIsBetter: false,
+          tiers: [
+            { threshold: 240n, cutBps: 1000n },
+            { threshold: 2160n, cutBps: 2000n },
+          ],
+        },
+        { higherIsBetter: false, tiers: [{ threshold: 300n, cutBps: 200n }] },
+        { higherIsBetter: true, tiers: [{ threshold: 1200n, cutBps: 300n }] },
+      ]);
+    });
+
+    it("names each metric of the spec, in its order, and each threshold in its unit", function () {
+      expect(
+        errorsOf((t) => {
+          kpis(t);
+          t.metrics[0].name = "Resolution p90";
+          t.metrics[1].name = "P2 response";
+          t.metrics[2].tiers[0].threshold = "90";
+          t.metrics[3].tiers[0].threshold = "1200 items";
+        }, WITH),
+      ).to.deep.equal([
+        'metrics[0].name: "Resolution p90" is metric 1 of the metric spec, not metric 0 (list them in the spec\'s order)',
+        'metrics[1].name: "P2 response" is not in the metric spec (its metrics: "P1 response", "Resolution p90", "Handle time", "Invoices done")',
+        'metrics[2].tiers[0].threshold: "90" is not a duration like "20s" (ms, s, min, h or d)',
+        'metrics[3].tiers[0].threshold: "1200 items" is not a whole number like 100',
+      ]);
+      expect(errorsOf((t) => (kpis(t), t.metrics.pop()), WITH)).to.deep.equal([
+        'metrics: lists 3 metric(s), the metric spec 4 ("P1 response", "Resolution p90", "Handle time", "Invoices done"): the terms give tiers to each of the spec\'s metrics, in its order',
+      ]);
+      expect(errorsOf((t) => (kpis(t), (t.metrics[1].tiers[0].threshold = "90s")), WITH)).to.deep.equal([
+        'metrics[1].tiers[0].threshold: "90s" is not a whole number of minutes',
+      ]);
+    });
+
+    it("a metricSpec the tool could not read, or did not read, is an error at metricSpec", function () {
+      expect(errorsOf(kpis, { ...ENV, specs: { error: "m.json: cannot be read (ENOENT)" } })).to.include(
+        "metricSpec: m.json: cannot be read (ENOENT)",
+      );
+      expect(errorsOf((t) => (t.metricSpec = "m.json"))).to.deep.equal([
+        'metricSpec: "m.json" was not read (this tool takes the metric spec file itself)',
+      ]);
+      expect(errorsOf((t) => (t.metricSpec = 3), WITH)).to.include(
+        "metricSpec: must be the path of a metric spec file, got 3",
+      );
+    });
+
+    it("reads the file's metricSpec relative to the terms file; --metric-spec wins; a bad spec names its file", function () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sla-spec-"));
+      const spec = path.join(dir, "m.json");
+      fs.writeFileSync(spec, JSON.stringify({ metrics: SPECS.map(specJson) }));
+      const t = base();
+      kpis(t);
+      expect(termsSpecs(t, { file: path.join(dir, "terms.json") })).to.deep.equal(SPECS);
+      expect(termsSpecs(t, { file: path.join(dir, "terms.json"), metricSpec: spec })).to.deep.equal(SPECS);
+      expect(termsSpecs(base(), { file: path.join(dir, "terms.json") })).to.equal(undefined);
+      fs.writeFileSync(spec, JSON.stringify({ metrics: [{ name: "x", kind: "tickets.nope" }] }));
+      const err = termsSpecs(t, { file: path.join(dir, "terms.json") }) as { error: string };
+      expect(err.error).to.match(/^metricSpec .*m\.json: metrics\[0\]\.kind: "tickets\.nope" is not a kind/);
     });
   });
 
