@@ -14,14 +14,10 @@ import { parseItemsCsv } from "../lib/kpi/exports/items";
 import { parseTicketsCsv } from "../lib/kpi/exports/tickets";
 import type { CallTable, ItemTable, TicketTable } from "../lib/kpi/types";
 import { formatTime } from "../lib/time";
+import { PeriodNotComplete } from "./samples";
 
 /** The export is older than the period's end plus the lag: not an error, a wait (the daemon retries each round). */
-export class ExportNotComplete extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = "ExportNotComplete";
-  }
-}
+export class ExportNotComplete extends PeriodNotComplete {}
 
 export interface LoadedExport<T> {
   table: T;

@@ -8,8 +8,9 @@ import path from "node:path";
 import { keccak256 } from "ethers";
 import { UserError } from "../lib/errors";
 import { parseSamplesCsv } from "./csv";
-import { type Sample, type SampleSource, type SourceSamples, inPeriod } from "./samples";
-import { parseStore } from "./store";
+import { PeriodNotComplete, type Sample, type SampleSource, type SourceSamples, inPeriod } from "./samples";
+import { parseStore, readWatermark } from "./store";
+import { formatTime } from "../lib/time";
 
 export function isJsonLines(file: string): boolean {
   return /\.(jsonl|ndjson)$/i.test(file);
@@ -48,12 +49,22 @@ export class FileSource implements SampleSource {
   }
 
   async samplesFor(start: number, end: number): Promise<SourceSamples> {
+    // A prober's store is complete for the period only once its watermark has reached the period's end.
+    const watermark = this.kind === "jsonl" ? readWatermark(this.file) : undefined;
+    if (watermark !== undefined && watermark < end) {
+      throw new PeriodNotComplete(
+        `--store: the prober's watermark is ${formatTime(watermark)} (every probe before it is stored), before the period's end ${formatTime(end)}: waiting for the probes of the period to be stored`,
+      );
+    }
     const { samples, hash, tornBytes } = this.load();
     const info: SourceSamples["info"] = { kind: this.kind, file: path.basename(this.file) };
     // A CSV is a fixed export: its hash pins it. A store grows while the prober runs: say instead whether a
     // torn last line (a crash mid-write) was skipped.
     if (this.kind === "csv") info.fileKeccak256 = hash;
-    else info.tornLastLineBytesSkipped = tornBytes;
+    else {
+      info.tornLastLineBytesSkipped = tornBytes;
+      if (watermark !== undefined) info.watermark = watermark;
+    }
     return { samples: inPeriod(samples, start, end), info };
   }
 }

@@ -83,6 +83,9 @@ export class Prober {
     const result = await probeOnce(this.cfg);
     if (!this.running) return; // stopped while in flight: the probe did not finish in our lifetime
     this.store.append(result);
+    // Probes run one after another: the next one starts (and takes its timestamp) after now, so every probe
+    // with a timestamp before this second is stored.
+    this.store.setWatermark(Math.floor(Date.now() / 1000));
     this.count++;
     this.logger?.log(result.ok ? "debug" : "warn", { action: "probe", url: this.cfg.url, ...result });
   }

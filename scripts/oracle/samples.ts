@@ -4,9 +4,22 @@
  */
 
 import type { Sample } from "../lib/kpi/types";
+import { UserError } from "../lib/errors";
 import { MAX_UINT32 } from "../lib/limits";
 
 export type { Sample };
+
+/**
+ * A source that is not yet complete for a period (an export written before the period's end plus the lag, a prober
+ * whose watermark has not passed the period's end): not an error but a wait; the daemon retries each round and
+ * says what it waits for.
+ */
+export class PeriodNotComplete extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = "PeriodNotComplete";
+  }
+}
 
 /** What a source tells about itself; copied into the report's `sources` field. */
 export type SourceInfo = Record<string, unknown>;

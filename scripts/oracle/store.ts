@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { UserError } from "../lib/errors";
+import { writeFileAtomic } from "./report";
 import { type Sample, UINT32_MAX } from "./samples";
 
 /** One stored line. `latency_ms` is null for a failed probe; `status`/`error` say why it failed. */
@@ -78,6 +79,35 @@ export function readStore(file: string): StoreRead {
   return parseStore(text, path.basename(file));
 }
 
+/**
+ * The prober's watermark, in a file beside the store (`<store>.watermark.json`): every probe the prober scheduled
+ * before `watermark` (unix seconds) is in the store, whether it succeeded or failed. The daemon measures a period of
+ * a store only once the watermark has reached the period's end (DESIGN.md: a period's samples are those with
+ * timestamp < dueAt), so a probe still in flight at the due time can never be left out of the measurement.
+ */
+export interface Watermark {
+  watermark: number;
+}
+
+export function watermarkFile(store: string): string {
+  return `${store}.watermark.json`;
+}
+
+/** The store's watermark, or undefined when no prober keeps one (a store exported from another tool). */
+export function readWatermark(store: string): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(watermarkFile(store), "utf8");
+  } catch {
+    return undefined;
+  }
+  const w = (JSON.parse(text) as Partial<Watermark>).watermark;
+  if (typeof w !== "number" || !Number.isSafeInteger(w)) {
+    throw new UserError(`${watermarkFile(store)}: not a watermark {"watermark": <unix seconds>}`);
+  }
+  return w;
+}
+
 /** An open store for appending. */
 export class ProbeStore {
   private fd: number;
@@ -125,6 +155,16 @@ export class ProbeStore {
   append(probe: StoredProbe): void {
     fs.writeSync(this.fd, JSON.stringify(probe) + "\n");
     fs.fsyncSync(this.fd);
+  }
+
+  /**
+   * Records that every probe scheduled before `t` is stored (written atomically after the probes it covers were
+   * fsync'd). Never moves backwards.
+   */
+  setWatermark(t: number): void {
+    const current = readWatermark(this.file);
+    if (current !== undefined && current >= t) return;
+    writeFileAtomic(watermarkFile(this.file), JSON.stringify({ watermark: t } satisfies Watermark) + "\n");
   }
 
   close(): void {

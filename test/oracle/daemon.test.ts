@@ -11,6 +11,7 @@ import { keccak256 } from "ethers";
 import { readDomain } from "../../scripts/lib/attestation";
 import { formatSamplesCsv } from "../../scripts/oracle/csv";
 import type { Sample } from "../../scripts/oracle/samples";
+import { ProbeStore } from "../../scripts/oracle/store";
 import type { ISLAEscrow } from "../../typechain-types";
 import { type Context, DAY, Milestone, UNIT, createActive, makeTerms, setup } from "../helpers/fixture";
 import { makeSamples, plantReport, privateKeyOf, runOracle, tempDir } from "./helpers";
@@ -252,6 +253,49 @@ describe("oracle run (daemon, in process)", function () {
       expect(again.filter((l) => ["posting", "posted"].includes(l.action))).to.deep.equal([]);
     }
   });
+  it("measures a prober's store only once its watermark has reached the period's end, and says what it waits for", async function () {
+    const ctx = await setup();
+    const terms = await makeTerms(ctx, { threshold: 1 });
+    const id = await createActive(ctx, terms);
+    const due = Number(terms.milestones[0].dueAt);
+    const dir = tempDir();
+    const file = path.join(dir, "probes.jsonl");
+    const rows = makeSamples(Number(terms.startAt), due, 1000, 6, () => 200);
+    fs.writeFileSync(
+      file,
+      rows.map((r) => JSON.stringify({ timestamp: r.timestamp, ok: r.ok, latency_ms: r.latencyMs })).join("\n") + "\n",
+    );
+    // The prober has stored every probe scheduled before due - 5: one may still be in flight.
+    ProbeStore.open(file).setWatermark(due - 5);
+    const args = {
+      command: "run",
+      once: true,
+      store: file,
+      metrics: "availability_ppm,latency_p95_ms",
+      escrow: ctx.escrowAddress,
+      state: path.join(dir, "state"),
+    };
+    const env = { ORACLE_PRIVATE_KEY: privateKeyOf(ctx.oracles[0].address) };
+    await time.increaseTo(due + 10);
+    const r0 = await runOracle(args, env);
+    expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
+    const waiting = logs(r0.stdout).find((l) => l.action === "waiting");
+    expect(waiting).to.include({ agreement: id.toString(), milestone: 0 });
+    expect(waiting?.reason).to.match(
+      /^--store: the prober's watermark is \S+ \(every probe before it is stored\), before the period's end/,
+    );
+    expect((await ctx.escrow.milestoneInfo(id, 0))[0]).to.equal(0n);
+
+    ProbeStore.open(file).setWatermark(due);
+    const r1 = await runOracle(args, env);
+    expect(
+      logs(r1.stdout)
+        .filter((l) => l.action === "posted")
+        .map((l) => [l.agreement, l.milestone]),
+    ).to.deep.equal([[id.toString(), 0]]);
+    expect(logs(r1.stdout).find((l) => l.action === "report")?.values).to.deep.equal([994_000, 200]);
+  });
+
   describe("co-signing rules: nothing in a proposal is trusted because of what it says", function () {
     const names = ["availability_ppm", "latency_p95_ms"];
     async function world(threshold: number) {

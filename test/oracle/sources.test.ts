@@ -12,8 +12,10 @@ import { UserError } from "../../scripts/lib/errors";
 import { computeMetrics } from "../../scripts/oracle/metrics";
 import { PrometheusSource, prometheusConfigFromArgs } from "../../scripts/oracle/prometheus";
 import { Prober, probeOnce } from "../../scripts/oracle/prober";
-import { ProbeStore, readStore } from "../../scripts/oracle/store";
-import { runOracle, tempDir } from "./helpers";
+import { ProbeStore, readStore, readWatermark } from "../../scripts/oracle/store";
+import { FileSource } from "../../scripts/oracle/file-source";
+import { PeriodNotComplete } from "../../scripts/oracle/samples";
+import { runOracle, tempDir, waitFor } from "./helpers";
 
 export async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(handler);
@@ -81,6 +83,56 @@ describe("oracle sources", function () {
       expect(bad.stderr).to.deep.equal(['error: --url: "ftp://x" is not an http(s) URL']);
       const noStore = await runOracle({ command: "probe", url });
       expect(noStore.stderr[0]).to.match(/^error: --store: missing/);
+    });
+
+    it("keeps a watermark: a probe in flight holds it back until it is stored, failed or not", async function () {
+      // The service answers request 1 only when released: while that probe is in flight, the watermark stays at
+      // or before its timestamp, so a period ending after it cannot be measured without it.
+      let release: () => void = () => undefined;
+      let n = 0;
+      const { server, url } = await listen((_req, res) => {
+        if (n++ === 1) release = () => void res.writeHead(200).end("late");
+        else res.writeHead(200).end("ok");
+      });
+      const file = path.join(tempDir(), "probes.jsonl");
+      const store = ProbeStore.open(file);
+      expect(readWatermark(file)).to.equal(undefined);
+      const done = new Promise<void>((resolve) => {
+        new Prober({ url, intervalMs: 20, timeoutMs: 60_000, expectStatus: 200 }, store, undefined, 3, resolve).start();
+      });
+      await waitFor(
+        async () => n >= 2,
+        10_000,
+        () => "the second probe never reached the service",
+      ); // in flight
+      const held = readWatermark(file) as number;
+      const inFlight = Math.floor(Date.now() / 1000);
+      expect(held).to.be.at.most(inFlight);
+      expect(readStore(file).samples).to.have.length(1);
+      // A period ending after the in-flight probe started is not complete: the source says what it waits for.
+      const source = new FileSource(file);
+      let waited = "";
+      await source.samplesFor(0, held + 1).catch((e: Error) => {
+        expect(e).to.be.instanceOf(PeriodNotComplete);
+        waited = e.message;
+      });
+      expect(waited).to.match(
+        /^--store: the prober's watermark is \S+ \(every probe before it is stored\), before the period's end \S+: waiting/,
+      );
+      release();
+      await done;
+      store.close();
+      await close(server);
+      const after = readWatermark(file) as number;
+      expect(after).to.be.at.least(held);
+      const all = readStore(file).samples;
+      expect(all).to.have.length(3);
+      const got = await source.samplesFor(0, after);
+      expect(got.samples).to.deep.equal(all.filter((x) => x.timestamp < after));
+      expect(got.info.watermark).to.equal(after);
+      // Never backwards.
+      ProbeStore.open(file).setWatermark(after - 100);
+      expect(readWatermark(file)).to.equal(after);
     });
 
     it("a refused connection and an unexpected status are failures, not errors", async function () {

@@ -18,7 +18,7 @@ import type { DaemonHooks } from "../hooks";
 import type { Logger } from "../log";
 import type { MetricSpec } from "../../lib/kpi/spec";
 import type { Tolerances } from "../../lib/kpi/tolerance";
-import { ExportNotComplete } from "../export-source";
+import { PeriodNotComplete } from "../samples";
 import type { Sources } from "../measure";
 import { type LoadedReport, evidenceOf, loadReport, serializeReport, writeFileAtomic } from "../report";
 import { type MilestoneKey, readSignedRecord } from "../sign-record";
@@ -96,7 +96,7 @@ export class CoSigner {
         });
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
-        if (err instanceof ExportNotComplete) this.note(id, m, "info", "waiting", err.message);
+        if (err instanceof PeriodNotComplete) this.note(id, m, "info", "waiting", err.message);
         else this.note(id, m, "warn", "refused", err.message);
         return undefined;
       }
