@@ -454,6 +454,31 @@ describe("tasks: happy paths", function () {
       expect(r.out).not.to.include("acceptance");
     });
 
+    it("--metric-spec names the metrics and shows the attested values in their units; a spec that does not fit is refused", async function () {
+      const ctx = await setup();
+      const { id, converted } = await active(ctx);
+      await attestAt(ctx, converted.terms, id, 0, BREACHED);
+      const spec = writeTerms({
+        metrics: [
+          { name: "API availability", kind: "probes.availability_ppm" },
+          { name: "API p95", kind: "probes.latency_ms", percentile: 95 },
+        ],
+      });
+      const r = await runTask<StatusReport>("sla:status", { id: String(id), metricSpec: spec });
+      expect(r.exitCode, r.err).to.equal(undefined);
+      expect(r.out).to.include("\n  metrics     (attested values below in this order)\n");
+      expect(r.out).to.include("\n    0  API availability: share of probes that succeeded (probes.availability_ppm)\n");
+      expect(r.out).to.include("\n    1  API p95: p95 latency of the ok probes (probes.latency_ms)\n");
+      expect(r.out).to.match(/\n {2}0 .*Attested +99\.4%, 600ms +40% /);
+
+      const wrong = writeTerms({ metrics: [{ name: "CSAT", kind: "tickets.csat_ppm" }] });
+      const bad = await runTask<StatusReport>("sla:status", { id: String(id), metricSpec: wrong });
+      expect(bad.exitCode).to.equal(1);
+      expect(bad.err.trim()).to.equal(
+        `error: --metric-spec ${wrong}: agreement ${id} has 2 metric(s), but 1 were given (CSAT)`,
+      );
+    });
+
     it("shows the acceptance deadline (the first milestone's due time) while the agreement is Proposed", async function () {
       const ctx = await setup();
       const { id, converted } = await created(ctx);
