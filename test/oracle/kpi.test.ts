@@ -4,6 +4,8 @@
  * Every mistake ends with one `error: ...` line, exit code 1 and nothing posted.
  */
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
@@ -314,5 +316,125 @@ describe("oracle: business KPIs from a ticket export (--metric-spec, --tickets)"
     // And never twice.
     const r2 = await runOracle(args, keyOf(w, 0));
     expect(logs(r2.stdout).filter((l) => ["posting", "posted"].includes(l.action))).to.deep.equal([]);
+  });
+
+  describe("Prometheus kinds through the command line (a server speaking the query API)", function () {
+    // The real Prometheus is in prometheus-kpi.test.ts (backfilled blocks must lie in its past, and the chain's
+    // periods lie in the chain's future): here a small server answers the instant-query API so that the CLI path
+    // (--metric-spec, --prometheus, the report, the post) runs on the in-process chain.
+    const RATIO = {
+      name: "API success",
+      kind: "prometheus.ratio_ppm",
+      total: 'sum(increase(http_requests_total{job="api"}[{{.window}}]))',
+      bad: 'sum(increase(http_requests_total{job="api",code=~"5.."}[{{.window}}]))',
+    };
+    const P95 = {
+      name: "API p95",
+      kind: "prometheus.value",
+      query: "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[{{.window}}])))",
+      scale: 1000,
+      higherIsBetter: false,
+    };
+    let server: http.Server;
+    let url = "";
+    const asked: { query: string; time: string }[] = [];
+    let answers: Record<string, string[]> = {};
+
+    before(async function () {
+      server = http.createServer((req, res) => {
+        const u = new URL(req.url ?? "/", "http://x");
+        const query = u.searchParams.get("query") ?? "";
+        asked.push({ query, time: u.searchParams.get("time") ?? "" });
+        const key = Object.keys(answers).find((k) => query.includes(k));
+        const values = key === undefined ? [] : answers[key];
+        const result = values.map((v, i) => ({
+          metric: { i: String(i) },
+          value: [Number(u.searchParams.get("time")), v],
+        }));
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(async function () {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    async function promWorld() {
+      const ctx = await setup();
+      const metrics: ISLAEscrow.MetricStruct[] = [
+        { higherIsBetter: true, tiers: [{ threshold: 999_000, cutBps: 1000 }] },
+        { higherIsBetter: false, tiers: [{ threshold: 300, cutBps: 500 }] },
+      ];
+      const terms = await makeTerms(ctx, { threshold: 1, metrics });
+      const id = await createActive(ctx, terms);
+      const dir = tempDir();
+      const spec = path.join(dir, "api.metrics.json");
+      fs.writeFileSync(spec, JSON.stringify({ metrics: [RATIO, P95] }));
+      await time.increaseTo(terms.milestones[0].dueAt);
+      return { ctx, terms, id, dir, spec };
+    }
+
+    it("evaluates each query at the period's end with {{.window}} replaced, and posts the values", async function () {
+      const w = await promWorld();
+      // 36060 requests, 3600 of them 5xx (36059.6 and 3600.4 round half up to 36060 and 3600); p95 0.4375 s.
+      answers = { 'code=~"5.."': ["3600.4"], 'job="api"}': ["36059.6"], histogram_quantile: ["0.4375"] };
+      asked.length = 0;
+      const out = path.join(w.dir, "report.json");
+      const r = await runOracle(
+        {
+          command: "attest",
+          agreement: w.id.toString(),
+          milestone: "0",
+          metricSpec: w.spec,
+          prometheus: url,
+          escrow: w.ctx.escrowAddress,
+          out,
+        },
+        { ORACLE_PRIVATE_KEY: privateKeyOf(w.ctx.oracles[0].address) },
+      );
+      expect(r.result.exitCode, r.stderr.join("\n")).to.equal(0);
+      // floor(1e6 * (36060 - 3600) / 36060) = 900166 (below 99.9%: cut 10%); floor(0.4375 * 1000) = 437 (above 300: 5%).
+      expect(r.result.values).to.deep.equal([900_166, 437]);
+      expect(r.result.cutBps).to.equal(1500);
+      const end = Number(w.terms.milestones[0].dueAt);
+      const window = `${end - Number(w.terms.startAt)}s`;
+      expect(asked.map((a) => a.time)).to.deep.equal([String(end), String(end), String(end)]);
+      expect(asked.map((a) => a.query)).to.have.members([
+        RATIO.total.replace("{{.window}}", window),
+        RATIO.bad.replace("{{.window}}", window),
+        P95.query.replace("{{.window}}", window),
+      ]);
+      const report = JSON.parse(fs.readFileSync(out, "utf8"));
+      expect(report.metrics[0].spec).to.deep.equal({ ...RATIO, higherIsBetter: true });
+      expect(report.sources.prometheus).to.include({ url });
+      expect((await w.ctx.escrow.milestoneInfo(w.id, 0))[1]).to.equal(1500n);
+    });
+
+    it("refuses a query with several series or a total of 0, naming the metric and the query; nothing posted", async function () {
+      const w = await promWorld();
+      const args = {
+        command: "attest",
+        agreement: w.id.toString(),
+        milestone: "0",
+        metricSpec: w.spec,
+        prometheus: url,
+        escrow: w.ctx.escrowAddress,
+      };
+      const key = { ORACLE_PRIVATE_KEY: privateKeyOf(w.ctx.oracles[0].address) };
+      answers = { 'code=~"5.."': ["1"], 'job="api"}': ["10", "20"], histogram_quantile: ["0.2"] };
+      const several = await runOracle(args, key);
+      expect(several.result.exitCode).to.equal(1);
+      expect(several.stderr.at(-1)).to.match(
+        /^error: agreement \d+ milestone 0 \(period \[\d+, \d+\)\), metric "API success": --prometheus: "sum\(increase\(http_requests_total\{job="api"\}\[\d+s\]\)\)" returned 2 series/,
+      );
+      answers = { 'code=~"5.."': ["0"], 'job="api"}': ["0.2"], histogram_quantile: ["0.2"] };
+      const zero = await runOracle(args, key);
+      expect(zero.result.exitCode).to.equal(1);
+      expect(zero.stderr.at(-1)).to.match(/^error: agreement \d+ milestone 0 .*metric "API success": .*total.*gave 0/);
+      expect((await w.ctx.escrow.milestoneInfo(w.id, 0))[0]).to.equal(0n);
+    });
   });
 });
