@@ -84,8 +84,9 @@ describe("KPI exports: timestamps", () => {
       "2026-03-01",
       "2026-03-01T09:30Z",
       "2026-03-01 09:30:00Z",
-      "2026-03-01T09:30:00+0200",
-      "2026-03-01T09:30:00+02",
+      "2026-03-01T09:30:00+020",
+      "2026-03-01T09:30:00+2",
+      "2026-03-01T09:30:00+02:0",
       "2026-03-01T09:30:00.Z",
       "2026-3-01T09:30:00Z",
       " 1772323200",
@@ -95,6 +96,11 @@ describe("KPI exports: timestamps", () => {
     ]) {
       expect(why(s), s).to.equal(`"${s}" ${NOT}`);
     }
+    // ISO-8601's other offset forms (Jira writes +0000): the same instant as +02:00.
+    expect(parseTimestamp("2026-03-01T09:30:00+0200")).to.equal(parseTimestamp("2026-03-01T09:30:00+02:00"));
+    expect(parseTimestamp("2026-03-01T09:30:00+02")).to.equal(parseTimestamp("2026-03-01T09:30:00+02:00"));
+    expect(parseTimestamp("2026-03-01T09:30:00.000-0530")).to.equal(parseTimestamp("2026-03-01T15:00:00Z"));
+    expect(why("2026-03-01T09:30:00+2400")).to.include("has a zone offset beyond 23:59");
     expect(why("2026-02-30T09:30:00Z")).to.equal('"2026-02-30T09:30:00Z" is not a calendar date');
     expect(why("2026-02-29T09:30:00Z")).to.equal('"2026-02-29T09:30:00Z" is not a calendar date');
     expect(why("2100-02-29T09:30:00Z")).to.include("is not a calendar date");

@@ -6,9 +6,11 @@
  *
  * Interpretations (where DESIGN.md is open; each chosen so that a wrong reading refuses rather than pays):
  * - Unix seconds are plain decimal digits: no sign, no fraction, no spaces (`-5` is "before 1970").
- * - ISO-8601 is the extended RFC 3339 form only: `YYYY-MM-DDTHH:MM:SS`, optional `.` and one or more digits, then
- *   `Z` or `+HH:MM` / `-HH:MM` (`T` and `Z` may be lower case, as RFC 3339 allows). No date-only form, no missing
- *   seconds, no basic form (`+0200`), no space for `T`.
+ * - ISO-8601 date-times in the extended form `YYYY-MM-DDTHH:MM:SS`, optional `.` and one or more digits, then
+ *   `Z` or an offset `+HH:MM`, `+HHMM` or `+HH` (and `-`): ISO-8601 allows each offset form, and ticketing
+ *   exports use them (Jira writes `2026-03-01T09:30:00.000+0000`). `T` and `Z` may be lower case, as RFC 3339
+ *   allows. No date-only form, no missing seconds, no space for `T` (a space-separated time without a zone, as
+ *   ServiceNow's default export writes it, is no ISO-8601 date-time with a zone: it must be converted).
  * - Hours are 00..23, minutes and seconds 00..59 (no leap second 60, no 24:00), offsets at most 23:59 either way.
  * - Every time must be at most 9999-12-31T23:59:59Z (253402300799): this also rejects unix milliseconds given
  *   where seconds are expected (1740000000000), which would otherwise read as a date 55,000 years away.
@@ -129,9 +131,12 @@ export function timeAt(t: string, s: number, e: number): number {
   if (z === 90 /* Z */ || z === 122 /* z */) {
     if (p + 1 !== e) return TIME_UNPARSEABLE;
   } else if (z === 43 /* + */ || z === 45 /* - */) {
-    if (p + 6 !== e || t.charCodeAt(p + 3) !== 58) return TIME_UNPARSEABLE;
+    // +HH:MM, +HHMM or +HH.
+    const len = e - p;
+    if (len !== 6 && len !== 5 && len !== 3) return TIME_UNPARSEABLE;
+    if (len === 6 && t.charCodeAt(p + 3) !== 58) return TIME_UNPARSEABLE;
     const oh = d2(t, p + 1);
-    const om = d2(t, p + 4);
+    const om = len === 3 ? 0 : d2(t, len === 6 ? p + 4 : p + 3);
     if (oh < 0 || om < 0) return TIME_UNPARSEABLE;
     if (oh > 23 || om > 59) return TIME_BAD_OFFSET;
     offset = (z === 43 ? 1 : -1) * (oh * 3600 + om * 60);
