@@ -6,7 +6,7 @@
  */
 import { cutBps, split } from "../lib/penalty";
 import type { VerifyResult } from "../oracle/commands";
-import type { LedgerRow, LedgerTotals } from "./ledger";
+import type { LedgerTotals, MilestoneLedgerRow } from "./ledger";
 import type { Closing, Months } from "./months";
 import type { DemoSetup } from "./setup";
 
@@ -25,16 +25,16 @@ export class DemoCheckError extends Error {
 }
 
 export interface CheckInput {
-  rows: readonly LedgerRow[];
+  rows: readonly MilestoneLedgerRow[];
   totals: LedgerTotals;
-  months: Months;
+  months: Pick<Months, "outcomes">;
   closing: Closing;
   /** The parties' token balances after the withdrawals. */
   after: { vendor: bigint; client: bigint };
 }
 
 /** `oracle verify` of each milestone's report against the posted attestation. */
-async function verifyReports(s: DemoSetup, rows: readonly LedgerRow[]): Promise<VerifyResult[]> {
+async function verifyReports(s: DemoSetup, rows: readonly MilestoneLedgerRow[]): Promise<VerifyResult[]> {
   const out: VerifyResult[] = [];
   for (const r of rows) {
     out.push(
@@ -49,7 +49,7 @@ async function verifyReports(s: DemoSetup, rows: readonly LedgerRow[]): Promise<
   return out;
 }
 
-function milestoneChecks(s: DemoSetup, r: LedgerRow, input: CheckInput, verified: VerifyResult): DemoCheck[] {
+function milestoneChecks(s: DemoSetup, r: MilestoneLedgerRow, input: CheckInput, verified: VerifyResult): DemoCheck[] {
   const onChain = input.closing.status.milestones[r.milestone];
   const attestedCut = input.months.outcomes[r.milestone].post.cutBps;
   const rule = cutBps(s.terms.metrics, r.values);

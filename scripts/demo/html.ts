@@ -1,13 +1,14 @@
 /**
  * The demo's HTML report: one self-contained file (inline CSS and SVG; no script, font, image or style sheet
  * from anywhere else) with the agreement, the ledger, a chart of each metric per period against its
- * thresholds, the payouts per milestone, the probe timeline, and the evidence of every attestation.
+ * thresholds, the payouts per milestone, the probe timeline, and the evidence of every attestation. The SVG helpers
+ * and the payout chart are exported for the helpdesk scenario's report (./helpdesk/html.ts).
  */
 import type { MetricLike } from "../lib/penalty";
 import { formatCut, formatMetricValue, formatUnitsExact } from "../lib/units";
 import { formatTime } from "../lib/time";
 import type { Sample } from "../oracle/samples";
-import { type LedgerRow, type LedgerTotals, day, describeBreaches } from "./ledger";
+import { type LedgerRow, type LedgerTotals, type MilestoneLedgerRow, day, describeBreaches } from "./ledger";
 
 export interface HtmlInput {
   generatedAt: number;
@@ -48,9 +49,9 @@ export function esc(s: string | number | bigint): string {
   );
 }
 
-const f1 = (n: number): string => (Math.round(n * 10) / 10).toString();
+export const f1 = (n: number): string => (Math.round(n * 10) / 10).toString();
 
-const COLORS = {
+export const COLORS = {
   ok: "#2e9d5a",
   minor: "#e0a526",
   major: "#e07b26",
@@ -62,14 +63,14 @@ const COLORS = {
   threshold: "#8a4fbf",
 };
 
-function severityColor(cutBps: number): string {
+export function severityColor(cutBps: number): string {
   if (cutBps === 0) return COLORS.ok;
   if (cutBps <= 1000) return COLORS.minor;
   if (cutBps <= 2500) return COLORS.major;
   return COLORS.severe;
 }
 
-interface Frame {
+export interface Frame {
   width: number;
   height: number;
   left: number;
@@ -78,16 +79,16 @@ interface Frame {
   bottom: number;
 }
 
-const FRAME: Frame = { width: 760, height: 280, left: 74, right: 170, top: 24, bottom: 44 };
+export const FRAME: Frame = { width: 760, height: 280, left: 74, right: 170, top: 24, bottom: 44 };
 
-function plotWidth(f: Frame): number {
+export function plotWidth(f: Frame): number {
   return f.width - f.left - f.right;
 }
-function plotHeight(f: Frame): number {
+export function plotHeight(f: Frame): number {
   return f.height - f.top - f.bottom;
 }
 
-function svgOpen(id: string, title: string, f: Frame): string {
+export function svgOpen(id: string, title: string, f: Frame): string {
   return (
     `<svg id="${id}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${f.width} ${f.height}" ` +
     `width="${f.width}" height="${f.height}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>`
@@ -105,12 +106,18 @@ const TEXT_STYLE: Record<string, string> = {
 };
 
 /** A text element; `cls` is one of TEXT_STYLE's keys, `anchor` the text-anchor. */
-function text(x: number, y: number, s: string, cls = "legend", anchor: "start" | "middle" | "end" = "start"): string {
+export function text(
+  x: number,
+  y: number,
+  s: string,
+  cls = "legend",
+  anchor: "start" | "middle" | "end" = "start",
+): string {
   return `<text x="${f1(x)}" y="${f1(y)}" text-anchor="${anchor}" class="${cls}" font-family="system-ui, sans-serif" ${TEXT_STYLE[cls] ?? ""}>${esc(s)}</text>`;
 }
 
 /** Horizontal grid line with a y-axis label. */
-function yTick(f: Frame, y: number, label: string): string {
+export function yTick(f: Frame, y: number, label: string): string {
   return (
     `<line x1="${f.left}" x2="${f.width - f.right}" y1="${f1(y)}" y2="${f1(y)}" stroke="${COLORS.grid}" />` +
     text(f.left - 8, y + 4, label, "tick", "end")
@@ -118,14 +125,14 @@ function yTick(f: Frame, y: number, label: string): string {
 }
 
 /** A dashed threshold line with its label on the right. */
-function thresholdLine(f: Frame, y: number, label: string): string {
+export function thresholdLine(f: Frame, y: number, label: string): string {
   return (
     `<line x1="${f.left}" x2="${f.width - f.right}" y1="${f1(y)}" y2="${f1(y)}" stroke="${COLORS.threshold}" stroke-dasharray="6 4" stroke-width="1.5" class="threshold" />` +
     text(f.width - f.right + 8, y + 4, label, "threshold-label")
   );
 }
 
-function axes(f: Frame): string {
+export function axes(f: Frame): string {
   const x0 = f.left;
   const y0 = f.height - f.bottom;
   return (
@@ -135,13 +142,13 @@ function axes(f: Frame): string {
 }
 
 /** Bar geometry for n categories. */
-function bars(f: Frame, n: number): { x: (i: number) => number; w: number } {
+export function bars(f: Frame, n: number): { x: (i: number) => number; w: number } {
   const slot = plotWidth(f) / n;
   const w = Math.min(56, slot * 0.6);
   return { x: (i) => f.left + slot * i + (slot - w) / 2, w };
 }
 
-function monthLabels(f: Frame, rows: readonly LedgerRow[]): string {
+export function monthLabels(f: Frame, rows: readonly { milestone: number }[]): string {
   const { x, w } = bars(f, rows.length);
   const y0 = f.height - f.bottom;
   return rows
@@ -207,7 +214,7 @@ export function availabilityChart(input: HtmlInput): string {
 }
 
 /** A "nice" axis maximum and step for a value range 0..max. */
-function niceScale(max: number): { top: number; step: number } {
+export function niceScale(max: number): { top: number; step: number } {
   const rough = max / 5;
   const mag = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => s >= rough) ?? 10 * mag;
@@ -242,8 +249,14 @@ export function latencyChart(input: HtmlInput): string {
   return parts.join("");
 }
 
+/** What the payout chart reads: the token and, per milestone, the amount, the cut and who got what. */
+export interface PayoutInput {
+  token: { symbol: string; decimals: number };
+  rows: readonly Pick<MilestoneLedgerRow, "milestone" | "amount" | "cutBps" | "toVendor" | "toClient">[];
+}
+
 /** Per milestone: the vendor's payment and the client's refund, stacked to the milestone amount. */
-export function payoutChart(input: HtmlInput): string {
+export function payoutChart(input: PayoutInput): string {
   const f = FRAME;
   const units = (v: bigint): number => Number(formatUnitsExact(v, input.token.decimals));
   const max = Math.max(...input.rows.map((r) => units(r.amount)));
@@ -365,7 +378,7 @@ export function timelineChart(input: HtmlInput): string {
                                PAGE
 //////////////////////////////////////////////////////////////*/
 
-const CSS = `
+export const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d232b; margin: 0; background: #f6f7f9; }
 main { max-width: 960px; margin: 0 auto; padding: 24px; }
 h1 { font-size: 24px; margin: 0 0 4px; }

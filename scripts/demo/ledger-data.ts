@@ -2,13 +2,14 @@
  * The ledger's data, from what the commands returned and wrote: per milestone what the oracle reported (its
  * report file, read with the oracle's own loader), which tiers that breached (the penalty rule, ./ledger.ts),
  * and what the escrow did with it (`sla:status`: the final cut and who got what). Nothing is recomputed here.
+ * milestoneRows is every scenario's; ledgerRows adds the web-service scenario's probes and metrics by name.
  */
 import type { AttestResult } from "../oracle/commands";
-import { loadReport } from "../oracle/report";
+import { type Report, loadReport } from "../oracle/report";
 import { periodOf } from "../lib/model";
 import type { StatusReport } from "../tasks/status";
-import { type LedgerRow, breachesOf } from "./ledger";
-import type { Months } from "./months";
+import { type LedgerRow, type MilestoneLedgerRow, breachesOf } from "./ledger";
+import type { MonthOutcome, Months } from "./months";
 import type { DemoSetup } from "./setup";
 import { DEMO_METRICS } from "./terms";
 import { DEMO_TIMELINE } from "./timeline";
@@ -27,23 +28,30 @@ function reportFileOf(attest: AttestResult): string {
   return attest.reportFile;
 }
 
-export async function ledgerRows(s: DemoSetup, months: Months, status: StatusReport): Promise<LedgerRow[]> {
+/**
+ * Each month's row, from what the commands returned (`outcomes`), the report files (read with the oracle's own
+ * loader) and `sla:status`; `names` are the agreement's metrics in order, `scriptOf` the month's script in words.
+ * With each row, its report.
+ */
+export async function milestoneRows(
+  s: DemoSetup,
+  outcomes: readonly MonthOutcome[],
+  status: StatusReport,
+  names: readonly string[],
+  scriptOf: (milestone: number) => string,
+): Promise<{ row: MilestoneLedgerRow; report: Report }[]> {
   const settledIn = await settlementTransactions(s);
-  const names = [...DEMO_METRICS];
-  return months.outcomes.map(({ milestone: i, attest, post, pair }) => {
+  return outcomes.map(({ milestone: i, attest, post, pair }) => {
     const reportFile = reportFileOf(attest);
     const { report, evidence } = loadReport(reportFile);
     const onChain = status.milestones[i];
     const { breaches, metricCutsBps } = breachesOf(s.terms.metrics, names, report.values);
     const period = periodOf(s.terms, i);
-    return {
+    const row: MilestoneLedgerRow = {
       milestone: i,
-      script: DEMO_TIMELINE[i].summary,
+      script: scriptOf(i),
       period: { start: period.start, end: period.end },
-      samples: report.sources.probes as { all: number; ok: number; failed: number },
       values: report.values,
-      availabilityPpm: report.values[names.indexOf("availability_ppm")],
-      p95Ms: report.values[names.indexOf("latency_p95_ms")],
       breaches,
       metricCutsBps,
       cutBps: report.cutBps,
@@ -57,6 +65,25 @@ export async function ledgerRows(s: DemoSetup, months: Months, status: StatusRep
       signers: pair.map((o) => o.address),
       attestTx: post.txHash ?? "",
       settleTx: settledIn.get(i) ?? "",
+    };
+    return { row, report };
+  });
+}
+
+export async function ledgerRows(s: DemoSetup, months: Months, status: StatusReport): Promise<LedgerRow[]> {
+  const names = [...DEMO_METRICS];
+  const rows = await milestoneRows(s, months.outcomes, status, names, (i) => DEMO_TIMELINE[i].summary);
+  return rows.map(({ row, report }) => {
+    const { milestone, script, period, values, ...rest } = row;
+    return {
+      milestone,
+      script,
+      period,
+      samples: report.sources.probes as { all: number; ok: number; failed: number },
+      values,
+      availabilityPpm: report.values[names.indexOf("availability_ppm")],
+      p95Ms: report.values[names.indexOf("latency_p95_ms")],
+      ...rest,
     };
   });
 }

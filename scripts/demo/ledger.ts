@@ -14,17 +14,15 @@ export interface Breach {
   cutBps: number;
 }
 
-export interface LedgerRow {
+/** One milestone of any scenario's ledger: what was attested, which tiers it breached, the cut, who got what. */
+export interface MilestoneLedgerRow {
   /** Milestone index (from 0). */
   milestone: number;
   /** The script of the month, in words. */
   script: string;
   period: { start: number; end: number };
-  samples: { all: number; ok: number; failed: number };
   /** The attested values, in the agreement's metric order. */
   values: number[];
-  availabilityPpm: number;
-  p95Ms: number;
   /** Every breached tier. */
   breaches: Breach[];
   /** Each metric's cut (its largest breached tier's), in metric order. */
@@ -44,6 +42,13 @@ export interface LedgerRow {
   signers: string[];
   attestTx: string;
   settleTx: string;
+}
+
+/** The web-service scenario's row: the milestone's, with the probes and its two metrics by name. */
+export interface LedgerRow extends MilestoneLedgerRow {
+  samples: { all: number; ok: number; failed: number };
+  availabilityPpm: number;
+  p95Ms: number;
 }
 
 export interface LedgerTotals {
@@ -76,20 +81,28 @@ const SHORT: Record<string, string> = {
   latency_p99_ms: "p99",
 };
 
-/** "availability < 99.9%, 99.5%; p95 > 300ms, 500ms" or "-". */
-export function describeBreaches(breaches: readonly Breach[], higherIsBetter: (metric: string) => boolean): string {
+/**
+ * "availability < 99.9%, 99.5%; p95 > 300ms, 500ms" or "-". `label` and `format` give a metric's short name and a
+ * threshold in its unit (default: the probe metrics' bare names).
+ */
+export function describeBreaches(
+  breaches: readonly Breach[],
+  higherIsBetter: (metric: string) => boolean,
+  label: (metric: string) => string = (metric) => SHORT[metric] ?? metric,
+  format: (metric: string, threshold: number) => string = formatMetricValue,
+): string {
   const byMetric = new Map<string, Breach[]>();
   for (const b of breaches) byMetric.set(b.metric, [...(byMetric.get(b.metric) ?? []), b]);
   if (byMetric.size === 0) return "-";
   return [...byMetric]
     .map(
       ([metric, list]) =>
-        `${SHORT[metric] ?? metric} ${higherIsBetter(metric) ? "<" : ">"} ${list.map((b) => formatMetricValue(metric, b.threshold)).join(", ")}`,
+        `${label(metric)} ${higherIsBetter(metric) ? "<" : ">"} ${list.map((b) => format(metric, b.threshold)).join(", ")}`,
     )
     .join("; ");
 }
 
-export function totalsOf(rows: readonly LedgerRow[], deposit: bigint): LedgerTotals {
+export function totalsOf(rows: readonly MilestoneLedgerRow[], deposit: bigint): LedgerTotals {
   return {
     deposit,
     toVendor: rows.reduce((s, r) => s + r.toVendor, 0n),

@@ -17,7 +17,7 @@ import { attestWindow, settleableAt } from "../lib/lifecycle";
 import { periodOf, readMilestone } from "../lib/model";
 import { formatAmount, formatCut, formatMetricValue } from "../lib/units";
 import { formatTime } from "../lib/time";
-import type { AttestResult, PostResult, SignResult } from "../oracle/commands";
+import type { AttestResult, OracleArgs, PostResult, SignResult } from "../oracle/commands";
 import { ProbeStore } from "../oracle/store";
 import type { StatusReport } from "../tasks/status";
 import { probePeriod, warmUp } from "./probing";
@@ -126,61 +126,79 @@ function oracleEnv(oracle: DemoOracle, relayerKey?: string): Record<string, stri
   return { ORACLE_PRIVATE_KEY: oracle.key, ORACLE_RELAYER_PRIVATE_KEY: relayerKey };
 }
 
+/** What the oracles measure from, as their command-line flags, and how the demo prints what they measured. */
+export interface Measuring {
+  /** The flags naming the metrics and the data: `--samples --metrics`, or `--metric-spec --tickets`. */
+  flags: Partial<OracleArgs>;
+  /** Where the co-signer's own values come from, in words ("the store"). */
+  from: string;
+  /** The proposer's values in words ("availability 100%, p95 40ms"). */
+  describe: (values: readonly number[]) => string;
+}
+
 /** Both oracles measure from the prober's store, naming the agreement's metrics in its order. */
-function measuring(storeFile: string): { samples: string; metrics: string } {
-  return { samples: storeFile, metrics: DEMO_METRICS.join(",") };
+function measuring(storeFile: string): Measuring {
+  return {
+    flags: { samples: storeFile, metrics: DEMO_METRICS.join(",") },
+    from: "the store",
+    describe: ([availabilityPpm, p95Ms]) =>
+      `availability ${formatMetricValue("availability_ppm", availabilityPpm)}, p95 ${formatMetricValue("latency_p95_ms", p95Ms)}`,
+  };
 }
 
 /** Milestone `i` is due: one oracle attests, another co-signs, the relayer settles the month before and posts. */
 async function attestMonth(s: DemoSetup, storeFile: string, i: number): Promise<MonthOutcome> {
+  return attestDue(s, i, measuring(storeFile));
+}
+
+/**
+ * The chain's clock moves to ATTEST_LAG after milestone `i`'s due time; one oracle of the month's pair attests
+ * (`oracle attest`), the other co-signs (`oracle sign`), the relayer settles the month before (`sla:settle`) and
+ * posts (`oracle post`).
+ */
+export async function attestDue(s: DemoSetup, i: number, m: Measuring): Promise<MonthOutcome> {
   const [a, b] = SIGNER_PAIRS[i % SIGNER_PAIRS.length];
   const pair = [s.oracles[a], s.oracles[b]] as const;
   const at = attestWindow(s.terms, i).from + ATTEST_LAG;
   await mineAt(s.hre, at);
   s.log(`  chain time ${formatTime(at)}: milestone ${i} is due`);
-  const attest = await propose(s, storeFile, i, pair[0]);
-  const sign = await coSign(s, storeFile, attest, pair[1]);
+  const attest = await propose(s, m, i, pair[0]);
+  const sign = await coSign(s, m, attest, pair[1]);
   if (i > 0) await settleDue(s);
   const post = await relay(s, attest, sign, pair);
   return { milestone: i, attest, sign, post, pair };
 }
 
 /** `oracle attest`: the proposer measures the month, writes the report and signs it. */
-async function propose(s: DemoSetup, storeFile: string, i: number, proposer: DemoOracle): Promise<AttestResult> {
+async function propose(s: DemoSetup, m: Measuring, i: number, proposer: DemoOracle): Promise<AttestResult> {
   const reportFile = path.join(s.outDir, "reports", `agreement-${s.id}-milestone-${i}.json`);
   const attest = await s.commands.oracle<AttestResult>(
     {
       command: "attest",
       agreement: s.id.toString(),
       milestone: String(i),
-      ...measuring(storeFile),
+      ...m.flags,
       out: reportFile,
       state: proposer.stateDir,
     },
     oracleEnv(proposer),
   );
-  const [availabilityPpm, p95Ms] = attest.values ?? [];
   s.log(
     `  oracle attest (oracle ${proposer.index}, ${short(proposer.address)}): report ${s.rel(reportFile)}: ` +
-      `availability ${formatMetricValue("availability_ppm", availabilityPpm)}, p95 ${formatMetricValue("latency_p95_ms", p95Ms)} ` +
+      `${m.describe(attest.values ?? [])} ` +
       `-> cut ${formatCut(attest.cutBps ?? 0)}; evidence ${short(attest.evidence ?? "")}; signed`,
   );
   return attest;
 }
 
-/** `oracle sign`: the co-signer recomputes the values from its samples and signs the same report. */
-async function coSign(
-  s: DemoSetup,
-  storeFile: string,
-  attest: AttestResult,
-  cosigner: DemoOracle,
-): Promise<SignResult> {
+/** `oracle sign`: the co-signer recomputes the values from its own data and signs the same report. */
+async function coSign(s: DemoSetup, m: Measuring, attest: AttestResult, cosigner: DemoOracle): Promise<SignResult> {
   const sign = await s.commands.oracle<SignResult>(
-    { command: "sign", report: attest.reportFile, ...measuring(storeFile), state: cosigner.stateDir },
+    { command: "sign", report: attest.reportFile, ...m.flags, state: cosigner.stateDir },
     oracleEnv(cosigner),
   );
   s.log(
-    `  oracle sign (oracle ${cosigner.index}, ${short(cosigner.address)}): its own values from the store agree; co-signed`,
+    `  oracle sign (oracle ${cosigner.index}, ${short(cosigner.address)}): its own values from ${m.from} agree; co-signed`,
   );
   return sign;
 }
@@ -219,8 +237,11 @@ export interface Closing {
   status: StatusReport;
 }
 
-/** After the last dispute window: settle the last month, both parties withdraw, and the final `sla:status`. */
-export async function closeAgreement(s: DemoSetup): Promise<Closing> {
+/**
+ * After the last dispute window: settle the last month, both parties withdraw, and the final `sla:status` (with
+ * `statusFlags`, e.g. `--metric-spec`).
+ */
+export async function closeAgreement(s: DemoSetup, statusFlags: Record<string, string> = {}): Promise<Closing> {
   const last = s.terms.milestones.length - 1;
   const at = settleableAt(s.terms, last, await readMilestone(s.escrow, s.id, last)) as number;
   await mineAt(s.hre, at);
@@ -233,7 +254,7 @@ export async function closeAgreement(s: DemoSetup): Promise<Closing> {
   s.log(
     `sla:withdraw: vendor ${formatAmount(withdrawn.vendor, s.tokenInfo)}, client ${formatAmount(withdrawn.client, s.tokenInfo)}`,
   );
-  const status = await s.commands.task<StatusReport>("sla:status", { id: s.id.toString() });
+  const status = await s.commands.task<StatusReport>("sla:status", { id: s.id.toString(), ...statusFlags });
   s.log(`sla:status: agreement ${s.id} is ${status.status}`);
   return { withdrawn, status };
 }

@@ -7,7 +7,7 @@ import { formatAmount } from "../lib/units";
 import { readStore } from "../oracle/store";
 import type { DemoCheck } from "./checks";
 import { renderHtml } from "./html";
-import { type LedgerRow, type LedgerTotals, formatLedger } from "./ledger";
+import { type LedgerRow, type LedgerTotals, type MilestoneLedgerRow, formatLedger } from "./ledger";
 import type { Closing, Months, ProbeOptions } from "./months";
 import type { DemoSetup } from "./setup";
 import { DEMO_METRICS } from "./terms";
@@ -45,7 +45,12 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? value.toString() : value;
 }
 
-export function writeLedgerJson(s: DemoSetup, r: Rendered, withdrawn: Closing["withdrawn"]): string {
+/** ledger.json: the rows (any scenario's), the totals, the withdrawals and the checks. */
+export function writeLedgerJson(
+  s: DemoSetup,
+  r: Omit<Rendered, "rows"> & { rows: readonly MilestoneLedgerRow[] },
+  withdrawn: Closing["withdrawn"],
+): string {
   const file = path.join(s.outDir, "ledger.json");
   const { rows, totals, checks } = r;
   const data = {

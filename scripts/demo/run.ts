@@ -15,7 +15,8 @@
  *
  * Every command runs in process through `hre.run` (drive.ts), with its output in demo-output/commands.log.
  * Runs on the in-process Hardhat network with nothing to configure, or against `npx hardhat node` with
- * `--network localhost`.
+ * `--network localhost`. This is the web-service scenario; `runScenario` also runs the helpdesk one
+ * (./helpdesk/run.ts), as `npm run demo -- --scenario NAME` picks it (./launch.ts).
  */
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -30,6 +31,8 @@ import { printLedger, writeHtmlReport, writeLedgerJson } from "./render";
 import { preflight, setUp } from "./setup";
 import { DEMO_METRICS } from "./terms";
 import { DEMO_TIMELINE } from "./timeline";
+import { runHelpdeskDemo } from "./helpdesk/run";
+import type { Scenario } from "./launch";
 
 export { ACCOUNTS } from "./setup";
 export { SIGNER_PAIRS } from "./months";
@@ -159,4 +162,10 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
     probes: months.probes,
     seconds,
   };
+}
+
+/** Runs the named scenario with its default options (`npm run demo -- --scenario NAME`, ./launch.ts). */
+export async function runScenario(hre: HardhatRuntimeEnvironment, scenario: Scenario): Promise<void> {
+  if (scenario === "helpdesk") await runHelpdeskDemo(hre);
+  else await runDemo(hre);
 }

@@ -18,7 +18,7 @@ import { formatTime, latestBlockTime } from "../lib/time";
 import type { ResolvedToken } from "../lib/token";
 import { formatAmount } from "../lib/units";
 import { Commands } from "./drive";
-import { demoTerms } from "./terms";
+import { type DemoTermsInput, type HumanTerms, demoTerms } from "./terms";
 
 /** Hardhat's default accounts, by role (the same as examples/terms.example.json). */
 export const ACCOUNTS = { deployer: 0, client: 1, vendor: 2, arbitrator: 3, relayer: 4, oracles: [6, 7, 8] } as const;
@@ -70,6 +70,10 @@ export interface SetupOptions {
   amount: string;
   months: number;
   periodDays: number;
+  /** The agreement as a human terms file. Default: the web-service scenario's (./terms.ts). */
+  terms?: (input: DemoTermsInput) => HumanTerms;
+  /** The agreement's start, from the chain's latest block time. Default: the next UTC midnight. */
+  startAfter?: (chainTime: number) => number;
 }
 
 export const short = (hex: string): string => `${hex.slice(0, 6)}..${hex.slice(-4)}`;
@@ -229,7 +233,7 @@ export async function setUp(hre: HardhatRuntimeEnvironment, o: SetupOptions): Pr
   prepareOutDir(outDir);
   const commands = new Commands(hre, path.join(outDir, "commands.log"));
 
-  const start = await nextMidnight(hre);
+  const start = (o.startAfter ?? nextMidnight)(await latestBlockTime(hre.ethers.provider));
   const termsFile = writeTermsFile(outDir, o, p, c.tokenInfo, start);
   const balances = async (of: (address: string) => Promise<bigint>) => ({
     vendor: await of(p.vendor.address),
@@ -245,8 +249,8 @@ export async function setUp(hre: HardhatRuntimeEnvironment, o: SetupOptions): Pr
 }
 
 /** The next UTC midnight after the chain's time: the agreement's start. */
-async function nextMidnight(hre: HardhatRuntimeEnvironment): Promise<number> {
-  return (Math.floor((await latestBlockTime(hre.ethers.provider)) / 86_400) + 1) * 86_400;
+export function nextMidnight(chainTime: number): number {
+  return (Math.floor(chainTime / 86_400) + 1) * 86_400;
 }
 
 function writeTermsFile(
@@ -261,7 +265,7 @@ function writeTermsFile(
   tokenInfo: ResolvedToken,
   start: number,
 ): string {
-  const human = demoTerms({
+  const human = (o.terms ?? demoTerms)({
     client: p.client.address,
     vendor: p.vendor.address,
     arbitrator: p.arbitrator.address,
