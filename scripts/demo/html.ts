@@ -10,7 +10,8 @@ import { formatTime } from "../lib/time";
 import type { Sample } from "../oracle/samples";
 import { type LedgerRow, type LedgerTotals, type MilestoneLedgerRow, day, describeBreaches } from "./ledger";
 
-export interface HtmlInput {
+/** What every scenario's report says about the agreement (./render.ts `reportHeader` fills it from the setup). */
+export interface ReportHeader {
   generatedAt: number;
   network: string;
   chainId: string;
@@ -23,9 +24,26 @@ export interface HtmlInput {
   relayer: string;
   oracles: readonly string[];
   threshold: number;
-  metricNames: readonly string[];
+  /** The agreement's metrics as the escrow stores them (direction and tiers). */
   metrics: readonly MetricLike[];
   disputeWindow: number;
+}
+
+/** The agreement's parties and settings as the report's definition list rows (both scenarios). */
+export function agreementFacts(input: ReportHeader): string {
+  const t = input.token;
+  return `  <dt>network</dt><dd>${esc(input.network)} (chain ${esc(input.chainId)})</dd>
+  <dt>escrow</dt><dd><code>${esc(input.escrow)}</code>, agreement ${esc(input.agreementId)}</dd>
+  <dt>token</dt><dd>${esc(t.symbol)} <code>${esc(t.address)}</code></dd>
+  <dt>client</dt><dd><code>${esc(input.client)}</code></dd>
+  <dt>vendor</dt><dd><code>${esc(input.vendor)}</code></dd>
+  <dt>arbitrator</dt><dd><code>${esc(input.arbitrator)}</code> (dispute window ${Math.round(input.disputeWindow / 3600)} h; nobody disputed)</dd>
+  <dt>oracles</dt><dd>${input.oracles.map((o, i) => `${i}: <code>${esc(o)}</code>`).join("<br>")}<br>${input.threshold} signatures needed</dd>
+  <dt>relayer</dt><dd><code>${esc(input.relayer)}</code> (posts and settles; anyone may)</dd>`;
+}
+
+export interface HtmlInput extends ReportHeader {
+  metricNames: readonly string[];
   rows: readonly LedgerRow[];
   totals: LedgerTotals;
   /** Every probe result of the six months (virtual timestamps). */
@@ -464,14 +482,7 @@ ${esc(units(input.totals.toClient))} back to the client${balanced ? " (exactly t
 <section>
 <h2>Agreement</h2>
 <dl>
-  <dt>network</dt><dd>${esc(input.network)} (chain ${esc(input.chainId)})</dd>
-  <dt>escrow</dt><dd><code>${esc(input.escrow)}</code>, agreement ${esc(input.agreementId)}</dd>
-  <dt>token</dt><dd>${esc(t.symbol)} <code>${esc(t.address)}</code></dd>
-  <dt>client</dt><dd><code>${esc(input.client)}</code></dd>
-  <dt>vendor</dt><dd><code>${esc(input.vendor)}</code></dd>
-  <dt>arbitrator</dt><dd><code>${esc(input.arbitrator)}</code> (dispute window ${Math.round(input.disputeWindow / 3600)} h; nobody disputed)</dd>
-  <dt>oracles</dt><dd>${input.oracles.map((o, i) => `${i}: <code>${esc(o)}</code>`).join("<br>")}<br>${input.threshold} signatures needed</dd>
-  <dt>relayer</dt><dd><code>${esc(input.relayer)}</code> (posts and settles; anyone may)</dd>
+${agreementFacts(input)}
   <dt>measured</dt><dd>${esc(input.serviceUrl)}: one probe every ${esc(input.probeStepSeconds / 60)} virtual minutes
   (timeout ${esc(input.probeTimeoutMs)} ms); ${esc(input.samples.length)} real probes in all</dd>
 </dl>

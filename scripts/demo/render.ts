@@ -6,7 +6,7 @@ import path from "node:path";
 import { formatAmount } from "../lib/units";
 import { readStore } from "../oracle/store";
 import type { DemoCheck } from "./checks";
-import { renderHtml } from "./html";
+import { type ReportHeader, renderHtml } from "./html";
 import { type LedgerRow, type LedgerTotals, type MilestoneLedgerRow, formatLedger } from "./ledger";
 import type { Closing, Months, ProbeOptions } from "./months";
 import type { DemoSetup } from "./setup";
@@ -68,15 +68,9 @@ export function writeLedgerJson(
   return file;
 }
 
-export function writeHtmlReport(
-  s: DemoSetup,
-  r: Rendered,
-  months: Months,
-  probing: ProbeOptions,
-  seconds: number,
-): string {
-  const file = path.join(s.outDir, "report.html");
-  const html = renderHtml({
+/** What the HTML report says about the agreement, from the setup (both scenarios). */
+export function reportHeader(s: DemoSetup): ReportHeader {
+  return {
     generatedAt: Math.floor(Date.now() / 1000),
     network: s.hre.network.name,
     chainId: s.chainId.toString(),
@@ -89,9 +83,22 @@ export function writeHtmlReport(
     relayer: s.relayer.address,
     oracles: s.terms.oracles,
     threshold: s.terms.threshold,
-    metricNames: DEMO_METRICS,
     metrics: s.terms.metrics,
     disputeWindow: s.terms.disputeWindow,
+  };
+}
+
+export function writeHtmlReport(
+  s: DemoSetup,
+  r: Rendered,
+  months: Months,
+  probing: ProbeOptions,
+  seconds: number,
+): string {
+  const file = path.join(s.outDir, "report.html");
+  const html = renderHtml({
+    ...reportHeader(s),
+    metricNames: DEMO_METRICS,
     rows: r.rows,
     totals: r.totals,
     samples: readStore(months.storeFile).samples,

@@ -28,7 +28,7 @@ import { type LedgerRow, type LedgerTotals, totalsOf } from "./ledger";
 import { ledgerRows } from "./ledger-data";
 import { type ProbeOptions, closeAgreement, playMonths } from "./months";
 import { printLedger, writeHtmlReport, writeLedgerJson } from "./render";
-import { preflight, setUp } from "./setup";
+import { agreementSummary, preflight, setUp } from "./setup";
 import { DEMO_METRICS } from "./terms";
 import { DEMO_TIMELINE } from "./timeline";
 import { runHelpdeskDemo } from "./helpdesk/run";
@@ -134,16 +134,7 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
   if (failed.length > 0) throw new DemoCheckError(failed);
 
   return {
-    network: hre.network.name,
-    chainId: s.chainId,
-    escrow: s.escrowAddress,
-    token: s.tokenInfo,
-    agreementId: s.id,
-    client: s.client.address,
-    vendor: s.vendor.address,
-    arbitrator: s.arbitrator.address,
-    relayer: s.relayer.address,
-    oracles: s.terms.oracles.slice(),
+    ...agreementSummary(s),
     metricNames: [...DEMO_METRICS],
     terms: s.terms,
     deposit: s.deposit,

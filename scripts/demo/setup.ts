@@ -280,3 +280,19 @@ function writeTermsFile(
   fs.writeFileSync(file, JSON.stringify(human, null, 2) + "\n");
   return file;
 }
+
+/** Who and what the demo's agreement is, as both scenarios' results report it. */
+export function agreementSummary(s: DemoSetup) {
+  return {
+    network: s.hre.network.name,
+    chainId: s.chainId,
+    escrow: s.escrowAddress,
+    token: s.tokenInfo,
+    agreementId: s.id,
+    client: s.client.address,
+    vendor: s.vendor.address,
+    arbitrator: s.arbitrator.address,
+    relayer: s.relayer.address,
+    oracles: s.terms.oracles.slice(),
+  };
+}

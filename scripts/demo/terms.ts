@@ -40,11 +40,9 @@ export interface DemoTermsInput {
 /** A terms file's JSON: the same fields a person writes. */
 export type HumanTerms = Record<string, unknown>;
 
-export function demoTerms(i: DemoTermsInput): HumanTerms {
+/** The parties, windows, oracles (2 of them sign) and schedule both scenarios' agreements share. */
+export function demoAgreement(i: DemoTermsInput): HumanTerms {
   return {
-    description:
-      `sla-escrow demo: ${i.months} monthly payments of ${i.amount} ${i.tokenSymbol} for a hosted API, measured by ` +
-      `${i.oracles.length === 3 ? "2 of 3" : `2 of ${i.oracles.length}`} oracles, with an arbitrator`,
     token: i.tokenSymbol,
     client: i.client,
     vendor: i.vendor,
@@ -56,7 +54,16 @@ export function demoTerms(i: DemoTermsInput): HumanTerms {
     silentCut: "100%",
     oracles: [...i.oracles],
     threshold: 2,
-    metrics: DEMO_METRICS.map((name) => ({ name, tiers: DEMO_TIERS[name].map((t) => ({ ...t })) })),
     schedule: { every: `${i.periodDays}d`, count: i.months, amount: i.amount },
+  };
+}
+
+export function demoTerms(i: DemoTermsInput): HumanTerms {
+  return {
+    description:
+      `sla-escrow demo: ${i.months} monthly payments of ${i.amount} ${i.tokenSymbol} for a hosted API, measured by ` +
+      `${i.oracles.length === 3 ? "2 of 3" : `2 of ${i.oracles.length}`} oracles, with an arbitrator`,
+    ...demoAgreement(i),
+    metrics: DEMO_METRICS.map((name) => ({ name, tiers: DEMO_TIERS[name].map((t) => ({ ...t })) })),
   };
 }

@@ -6,14 +6,15 @@
  */
 import { type MetricSpec, describeSpec, higherIsBetterOf, unitOf } from "../../lib/kpi/spec";
 import { formatValue } from "../../lib/kpi/units";
-import type { MetricLike } from "../../lib/penalty";
 import { formatTime } from "../../lib/time";
 import { formatCut, formatUnitsExact } from "../../lib/units";
 import {
   COLORS,
   CSS,
+  agreementFacts,
   FRAME,
   type Frame,
+  type ReportHeader,
   axes,
   bars,
   esc,
@@ -35,23 +36,9 @@ import type { HelpdeskRow } from "./ledger";
 import { breachesText } from "./ledger";
 import type { Ticket } from "./tickets";
 
-export interface HelpdeskHtmlInput {
-  generatedAt: number;
-  network: string;
-  chainId: string;
-  escrow: string;
-  token: { symbol: string; decimals: number; address: string };
-  agreementId: string;
-  client: string;
-  vendor: string;
-  arbitrator: string;
-  relayer: string;
-  oracles: readonly string[];
-  threshold: number;
+export interface HelpdeskHtmlInput extends ReportHeader {
+  /** The metrics' specs, in the agreement's order. */
   specs: readonly MetricSpec[];
-  /** The agreement's metrics as the escrow stores them (direction and tiers), in the specs' order. */
-  metrics: readonly MetricLike[];
-  disputeWindow: number;
   rows: readonly HelpdeskRow[];
   totals: LedgerTotals;
   tickets: readonly Ticket[];
@@ -244,14 +231,7 @@ ${esc(units(input.totals.toVendor))} to the vendor and ${esc(units(input.totals.
 <section>
 <h2>Agreement</h2>
 <dl>
-  <dt>network</dt><dd>${esc(input.network)} (chain ${esc(input.chainId)})</dd>
-  <dt>escrow</dt><dd><code>${esc(input.escrow)}</code>, agreement ${esc(input.agreementId)}</dd>
-  <dt>token</dt><dd>${esc(t.symbol)} <code>${esc(t.address)}</code></dd>
-  <dt>client</dt><dd><code>${esc(input.client)}</code></dd>
-  <dt>vendor</dt><dd><code>${esc(input.vendor)}</code></dd>
-  <dt>arbitrator</dt><dd><code>${esc(input.arbitrator)}</code> (dispute window ${Math.round(input.disputeWindow / 3600)} h; nobody disputed)</dd>
-  <dt>oracles</dt><dd>${input.oracles.map((o, i) => `${i}: <code>${esc(o)}</code>`).join("<br>")}<br>${input.threshold} signatures needed</dd>
-  <dt>relayer</dt><dd><code>${esc(input.relayer)}</code> (posts and settles; anyone may)</dd>
+${agreementFacts(input)}
   <dt>files</dt><dd>terms <a href="${esc(input.termsLink)}"><code>${esc(input.termsLink)}</code></a>, metric spec <a href="${esc(input.specLink)}"><code>${esc(input.specLink)}</code></a>, commands <a href="${esc(input.commandsLink)}"><code>${esc(input.commandsLink)}</code></a></dd>
   <dt>tickets</dt><dd>${esc(input.tickets.length)} in all, generated from seed ${esc(input.seed)} (business-hours arrivals, P1 to P4, skewed response and resolution times, CSAT answers)</dd>
 </dl>

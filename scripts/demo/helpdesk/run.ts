@@ -24,8 +24,8 @@ import { formatAmount } from "../../lib/units";
 import { type DemoCheck, DemoCheckError } from "../checks";
 import { type LedgerTotals, totalsOf } from "../ledger";
 import { closeAgreement } from "../months";
-import { writeLedgerJson } from "../render";
-import { preflight, setUp } from "../setup";
+import { reportHeader, writeLedgerJson } from "../render";
+import { agreementSummary, preflight, setUp } from "../setup";
 import { type HelpdeskRow, formatHelpdeskLedger, helpdeskRows } from "./ledger";
 import { helpdeskChecks } from "./checks";
 import { renderHelpdeskHtml } from "./html";
@@ -150,21 +150,8 @@ export async function runHelpdeskDemo(
   fs.writeFileSync(
     htmlFile,
     renderHelpdeskHtml({
-      generatedAt: Math.floor(Date.now() / 1000),
-      network: hre.network.name,
-      chainId: s.chainId.toString(),
-      escrow: s.escrowAddress,
-      token: s.tokenInfo,
-      agreementId: s.id.toString(),
-      client: s.client.address,
-      vendor: s.vendor.address,
-      arbitrator: s.arbitrator.address,
-      relayer: s.relayer.address,
-      oracles: s.terms.oracles,
-      threshold: s.terms.threshold,
+      ...reportHeader(s),
       specs: spec.specs,
-      metrics: s.terms.metrics,
-      disputeWindow: s.terms.disputeWindow,
       rows,
       totals,
       tickets,
@@ -185,16 +172,7 @@ export async function runHelpdeskDemo(
   if (failed.length > 0) throw new DemoCheckError(failed);
 
   return {
-    network: hre.network.name,
-    chainId: s.chainId,
-    escrow: s.escrowAddress,
-    token: s.tokenInfo,
-    agreementId: s.id,
-    client: s.client.address,
-    vendor: s.vendor.address,
-    arbitrator: s.arbitrator.address,
-    relayer: s.relayer.address,
-    oracles: s.terms.oracles.slice(),
+    ...agreementSummary(s),
     metricNames: [...HELPDESK_METRICS],
     specs: spec.specs,
     terms: s.terms,

@@ -7,8 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readMetricSpecFile } from "../../adapters/metric-spec-file";
 import type { MetricSpec } from "../../lib/kpi/spec";
-import { formatTime } from "../../lib/time";
-import type { DemoTermsInput, HumanTerms } from "../terms";
+import { type DemoTermsInput, type HumanTerms, demoAgreement } from "../terms";
 
 export const SPEC_FILE_NAME = "helpdesk.metrics.json";
 
@@ -71,19 +70,8 @@ export function helpdeskTerms(i: DemoTermsInput): HumanTerms {
     description:
       `sla-escrow helpdesk demo: ${i.months} monthly payments of ${i.amount} ${i.tokenSymbol} for an outsourced service ` +
       `desk, measured from the ticketing tool's export by 2 of ${i.oracles.length} oracles, with an arbitrator`,
-    token: i.tokenSymbol,
-    client: i.client,
-    vendor: i.vendor,
-    arbitrator: i.arbitrator,
-    start: formatTime(i.start),
-    attestGrace: "3d",
-    disputeWindow: "2d",
-    arbitrationTimeout: "14d",
-    silentCut: "100%",
-    oracles: [...i.oracles],
-    threshold: 2,
+    ...demoAgreement(i),
     metricSpec: SPEC_FILE_NAME,
     metrics: HELPDESK_METRICS.map((name) => ({ name, tiers: HELPDESK_TIERS[name].map((t) => ({ ...t })) })),
-    schedule: { every: `${i.periodDays}d`, count: i.months, amount: i.amount },
   };
 }
