@@ -2,6 +2,7 @@
  * Helpers for the oracle tests: the private keys of Hardhat's default accounts, sample generators, running
  * `hre.run("oracle", ...)` with captured output and a restored exit code, and temp folders.
  */
+import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -226,4 +227,25 @@ export async function plantReport(
   }
   for (const p of opts.proposers ?? []) writeProposal(folder, base, new Wallet(privateKeyOf(p)), p, digest);
   return { evidence, values: report.values, digest };
+}
+
+/**
+ * A command that failed as a user's mistake: exit code 1 and exactly one `error: ...` line, the last one (post may
+ * first list the signature files it skipped), equal to `error: <expected>` or matching `expected`.
+ */
+export function expectUserError(
+  r: { result: { exitCode: number }; stderr: string[] },
+  expected: string | RegExp,
+): void {
+  expect(r.result.exitCode, r.stderr.join("\n")).to.equal(1);
+  expect(
+    r.stderr.filter((l) => l.startsWith("error: ")),
+    r.stderr.join("\n"),
+  ).to.have.length(1);
+  const last = r.stderr.at(-1) ?? "";
+  if (typeof expected === "string") expect(last).to.equal(`error: ${expected}`);
+  else {
+    expect(last).to.match(/^error: /);
+    expect(last).to.match(expected);
+  }
 }

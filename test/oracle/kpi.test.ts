@@ -12,7 +12,7 @@ import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { keccak256 } from "ethers";
 import type { ISLAEscrow } from "../../typechain-types";
 import { type Context, createActive, makeTerms, setup } from "../helpers/fixture";
-import { privateKeyOf, runOracle, tempDir } from "./helpers";
+import { expectUserError, privateKeyOf, runOracle, tempDir } from "./helpers";
 
 const P1 = {
   name: "P1 response within 1h",
@@ -93,14 +93,6 @@ function exportedAt(file: string, t: number): void {
 }
 
 const keyOf = (w: World, i: number) => ({ ORACLE_PRIVATE_KEY: privateKeyOf(w.ctx.oracles[i].address) });
-
-function expectUserError(r: { result: { exitCode: number }; stderr: string[] }, expected: string | RegExp): void {
-  expect(r.result.exitCode, r.stderr.join("\n")).to.equal(1);
-  const errors = r.stderr.filter((l) => l.startsWith("error: "));
-  expect(errors, r.stderr.join("\n")).to.have.length(1);
-  if (typeof expected === "string") expect(errors[0]).to.equal(`error: ${expected}`);
-  else expect(errors[0]).to.match(expected);
-}
 
 async function pending(w: World): Promise<boolean> {
   return (await w.ctx.escrow.milestoneInfo(w.id, 0))[0] === 0n;

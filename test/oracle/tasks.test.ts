@@ -14,7 +14,7 @@ import { cutBps } from "../../scripts/lib/penalty";
 import { formatSamplesCsv } from "../../scripts/oracle/csv";
 import { type Context, Milestone, makeTerms, createActive, setup } from "../helpers/fixture";
 import { deployWallet, metricsOf } from "../helpers/attestation";
-import { freePort, makeSamples, privateKeyOf, runOracle, tempDir } from "./helpers";
+import { expectUserError, freePort, makeSamples, privateKeyOf, runOracle, tempDir } from "./helpers";
 
 const METRICS = "availability_ppm,latency_p95_ms";
 /** 1000 samples, 6 failed, ok latencies whose nearest-rank p95 (index 944 of 994) is `p95`. */
@@ -57,14 +57,6 @@ async function world(overrides: Partial<ISLAEscrow.TermsStruct> = {}): Promise<W
 
 async function statusOf(w: World, milestone = 0): Promise<bigint> {
   return (await w.ctx.escrow.milestoneInfo(w.id, milestone))[0];
-}
-
-function expectUserError(r: { result: { exitCode: number }; stderr: string[] }, re: RegExp): void {
-  expect(r.result.exitCode, r.stderr.join("\n")).to.equal(1);
-  // One error line, last (post may first list the signature files it skipped).
-  expect(r.stderr.filter((l) => l.startsWith("error: "))).to.have.length(1);
-  expect(r.stderr.at(-1)).to.match(/^error: /);
-  expect(r.stderr.at(-1)).to.match(re);
 }
 
 describe("oracle tasks (in process)", function () {
