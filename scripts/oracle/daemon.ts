@@ -1,8 +1,8 @@
 /**
  * `oracle run`: the daemon. Each round it
- *   1. settles the fate of a transaction it sent before (run/sender.ts: the signed transaction is recorded on
- *      disk *before* it is broadcast, and only that same transaction is ever rebroadcast, so a milestone is never
- *      posted twice);
+ *   1. settles the fate of a transaction it sent before (run/sender.ts: every signed transaction of the nonce, the
+ *      first and each fee replacement, is recorded on disk *before* it is broadcast, and only recorded bytes are
+ *      ever rebroadcast, so a milestone is never posted twice; done after --confirmations blocks, reorgs followed);
  *   2. finds the agreements naming its address (run/discovery.ts);
  *   3. reads every open milestone's state from the chain and asks the lifecycle rules (scripts/lib/lifecycle.ts)
  *      what is due: for an attestation, the co-signing protocol (run/cosigning.ts) measures, publishes, chooses
@@ -122,6 +122,11 @@ export class Daemon {
     return this.sender.relayerStatus();
   }
 
+  /** The nonce in flight, if any, and since when (unix ms) its first transaction was recorded. */
+  pendingStatus(): ReturnType<DurableSender["pendingStatus"]> {
+    return this.sender.pendingStatus();
+  }
+
   requestStop(signal: string): void {
     if (this.stop.stopped) return;
     this.stop.stopped = true;
@@ -161,7 +166,8 @@ export class Daemon {
       }
     }
     this.log.info({ action: "stopped" });
-    return 0;
+    // --once (cron): a relayer that could not pay is the operator's to fix (the error line says how much): exit 1.
+    return this.opts.once && this.sender.unpaid > 0 ? 1 : 0;
   }
 
   /** One round: pending tx, discovery, measurement and signing, then batched posting and settling. */

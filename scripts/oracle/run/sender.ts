@@ -92,7 +92,9 @@ type RawSend = (method: string, params: unknown[]) => Promise<unknown>;
 export class DurableSender {
   private readonly opts: TxOptions;
   private status?: RelayerStatus;
-  private readonly refused = new Set<string>();
+  private readonly refusedBroadcasts = new Set<string>();
+  /** Transactions not signed because the relayer could not pay for them (--once then exits 1). */
+  unpaid = 0;
   /** "hash@cap" of the transaction found at the cap in this process: not replaced, logged once. */
   private capped?: string;
   private confirmationsSeen = -1;
@@ -244,8 +246,8 @@ export class DurableSender {
       if (
         /underpriced|fee too low|too low for the next block|less than (the )?block base fee|fee cap less/i.test(msg)
       ) {
-        if (!this.refused.has(hash)) {
-          this.refused.add(hash);
+        if (!this.refusedBroadcasts.has(hash)) {
+          this.refusedBroadcasts.add(hash);
           this.log.warn({ action: "broadcast-refused", txHash: hash, reason: msg.split("\n")[0].slice(0, 300) });
         }
         return;
@@ -563,6 +565,7 @@ export class DurableSender {
     const covered = postingsCovered(balance, gasLimit, maxFeePerGas, calls);
     this.status = { relayer, balanceWei: balance, postingsCovered: covered, checkedAt: Date.now() };
     if (balance < needed) {
+      this.unpaid++;
       const short = needed - balance;
       this.log.error({
         action: "relayer-insufficient-funds",
