@@ -223,7 +223,8 @@ describe("oracle run: fee and finality settings per network", function () {
       bumpAfterBlocks: 3,
       bumpAfterSeconds: 60,
       minPostings: 10,
-      waitLimitMs: undefined,
+      waitMs: 60_000,
+      failAfterWait: false,
     });
     const f = txOptionsFromArgs(
       "sepolia",
@@ -245,7 +246,8 @@ describe("oracle run: fee and finality settings per network", function () {
       bumpAfterBlocks: 2,
       bumpAfterSeconds: 7.5,
       minPostings: 0,
-      waitLimitMs: 120_000,
+      waitMs: 120_000,
+      failAfterWait: true,
     });
     const bad: [Record<string, string>, Record<string, string>, string][] = [
       [{ confirmations: "0" }, {}, `--confirmations: "0" is not a whole number >= 1`],

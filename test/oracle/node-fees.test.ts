@@ -202,11 +202,15 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
     await rpc("evm_mine");
   }
 
-  /** Returns once the daemon has looked at the chain twice since now (so it has acted on the latest block). */
+  /**
+   * Returns once the daemon has acted on the latest block: it asks for the latest block once per look while a
+   * transaction waits and once per round, and asks again only after it has acted on what it saw, so of three asks
+   * since now the second was a look at the chain that has finished.
+   */
   async function looked(p: Proc): Promise<void> {
     const mark = proxy.heads();
     await waitFor(
-      () => proxy.heads() >= mark + 2,
+      () => proxy.heads() >= mark + 3,
       WAIT,
       () => `the daemon did not look at the chain again:\n${tail(p)}`,
     );

@@ -61,8 +61,13 @@ export interface TxOptions {
   minPostings: number;
   /** Milliseconds between two looks at the chain while a transaction waits. */
   pollMs: number;
-  /** Stop waiting for a transaction after this many ms (it stays recorded; --once): undefined waits until done. */
-  waitLimitMs?: number;
+  /**
+   * One wait for a transaction lasts at most this many ms; it stays recorded, and the daemon goes on with its round
+   * (discovery, measuring, co-signing) while sending waits for the nonce, then waits again.
+   */
+  waitMs: number;
+  /** --once: a wait that runs out is an error (the round is retried, then the run gives up with exit code 1). */
+  failAfterWait: boolean;
 }
 
 export const TX_DEFAULTS: TxOptions = {
@@ -73,6 +78,8 @@ export const TX_DEFAULTS: TxOptions = {
   bumpAfterSeconds: 60,
   minPostings: 10,
   pollMs: 500,
+  waitMs: 60_000,
+  failAfterWait: false,
 };
 
 /** The relayer's balance and how many postings it pays for at the fees of the last transaction priced. */
@@ -98,6 +105,7 @@ export class DurableSender {
   /** "hash@cap" of the transaction found at the cap in this process: not replaced, logged once. */
   private capped?: string;
   private confirmationsSeen = -1;
+  private deferredAt?: number;
 
   constructor(
     private readonly c: Connection,
@@ -153,6 +161,22 @@ export class DurableSender {
    * simulation runs on the pending block: an idle chain's latest block can be older than a due time.
    */
   async send(batch: Item[]): Promise<void> {
+    if (this.store.state.pendingTx) await this.resolvePending();
+    const inFlight = this.store.state.pendingTx;
+    if (inFlight) {
+      // One nonce at a time: a second transaction would only queue behind it (and be priced for a later block).
+      if (this.deferredAt !== inFlight.nonce) {
+        this.deferredAt = inFlight.nonce;
+        this.log.info({
+          action: "send-deferred",
+          txHash: inFlight.hash,
+          nonce: inFlight.nonce,
+          calls: batch.length,
+          reason: "a transaction of the relayer is still in flight at this nonce; the calls wait for it",
+        });
+      }
+      return;
+    }
     const escrow = this.c.escrow.connect(this.sender) as SLAEscrow;
     let items = batch;
     try {
@@ -261,12 +285,12 @@ export class DurableSender {
    * counts whichever recorded transaction is mined once it has `confirmations` blocks, puts it back to waiting when
    * its block goes away, rebroadcasts the newest if the node lost it, replaces it when it waited too long, and
    * drops the record when another transaction took the nonce (the chain's state then decides). Returns when done,
-   * dropped or stopped; with waitLimitMs, throws after that long (the record stays for the next attempt).
+   * dropped or stopped, or after `waitMs` with the nonce still in flight (recorded; with failAfterWait it throws).
    */
   async resolvePending(): Promise<void> {
     const p = this.store.state.pendingTx;
     if (!p) return;
-    const limit = this.opts.waitLimitMs === undefined ? Infinity : Date.now() + this.opts.waitLimitMs;
+    const until = Date.now() + this.opts.waitMs;
     let seenHead: string | undefined;
     let poolCheckedAt = 0;
     this.confirmationsSeen = -1;
@@ -309,10 +333,13 @@ export class DurableSender {
         }
         if (this.bumpDue(p, head.number)) await this.bump(p, txs, head.number);
       }
-      if (Date.now() > limit)
-        throw new Error(
-          `transaction ${p.hash} (nonce ${p.nonce}) not done after ${Math.round(this.opts.waitLimitMs! / 1000)} s; it stays recorded`,
-        );
+      if (Date.now() > until) {
+        if (this.opts.failAfterWait)
+          throw new Error(
+            `transaction ${p.hash} (nonce ${p.nonce}) not done after ${Math.round(this.opts.waitMs / 1000)} s; it stays recorded`,
+          );
+        return; // still in flight: the round goes on, and sending waits for this nonce
+      }
       await sleep(this.opts.pollMs, this.stop);
     }
   }

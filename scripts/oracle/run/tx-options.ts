@@ -61,7 +61,9 @@ export function txOptionsFromArgs(
       flag(args.minPostings, "--min-postings") ?? { value: String(TX_DEFAULTS.minPostings), source: "default" },
       0,
     ),
-    // --once (cron): a transaction still waiting after two minutes stays recorded for the next run.
-    waitLimitMs: args.once === true ? 120_000 : undefined,
+    // run: a wait of a minute, then the round goes on (co-signing for others never stops behind a stuck nonce);
+    // --once (cron): two minutes, then an error (retried, then exit 1); the transaction stays recorded.
+    waitMs: args.once === true ? 120_000 : 60_000,
+    failAfterWait: args.once === true,
   };
 }
