@@ -32,6 +32,86 @@ export const PUBLIC_NETWORKS = {
 
 export type PublicNetworkName = keyof typeof PUBLIC_NETWORKS;
 
+/**
+ * The oracle daemon's transaction settings per network (docs/oracle.md "Fees, replacements and finality"): how many
+ * blocks (the one holding the transaction included) before a posting or a settlement counts as done, and the cap on
+ * maxFeePerGas in gwei. `oracle run` takes them from, in this order: its flags (`--confirmations`,
+ * `--max-fee-gwei`), the variables `<NETWORK>_ORACLE_CONFIRMATIONS` and `<NETWORK>_ORACLE_MAX_FEE_GWEI` (e.g.
+ * SEPOLIA_ORACLE_MAX_FEE_GWEI, BASE_SEPOLIA_ORACLE_CONFIRMATIONS; .env.example), the network's `oracle` field in
+ * the Hardhat config, this table, and ORACLE_FALLBACK for a network it does not list.
+ */
+export interface OracleNetworkConfig {
+  confirmations?: number;
+  maxFeeGwei?: string | number;
+}
+
+export const ORACLE_NETWORK_DEFAULTS: Record<string, Required<OracleNetworkConfig>> = {
+  // Local chains do not reorganise: done once mined. Their base fee stays near 1 gwei.
+  hardhat: { confirmations: 1, maxFeeGwei: "1000" },
+  localhost: { confirmations: 1, maxFeeGwei: "1000" },
+  // 12 s slots: 3 blocks (~36 s) outlast the one- and two-block reorgs seen on proof-of-stake chains.
+  sepolia: { confirmations: 3, maxFeeGwei: "200" },
+  // OP-stack L2s, 2 s blocks from one sequencer: 5 blocks (~10 s); their base fee is a small fraction of a gwei.
+  baseSepolia: { confirmations: 5, maxFeeGwei: "10" },
+  opSepolia: { confirmations: 5, maxFeeGwei: "10" },
+  // Arbitrum, ~0.25 s blocks: 20 blocks (~5 s).
+  arbitrumSepolia: { confirmations: 20, maxFeeGwei: "10" },
+};
+
+/** For a network ORACLE_NETWORK_DEFAULTS does not list (give it an `oracle` field or the variables). */
+export const ORACLE_FALLBACK: Required<OracleNetworkConfig> = { confirmations: 1, maxFeeGwei: "200" };
+
+/** A setting's value and where it came from (a variable, the config or the defaults), for messages. */
+export interface Setting {
+  value: string;
+  source: string;
+}
+
+/** A network name as the prefix of its variables: baseSepolia -> BASE_SEPOLIA, e2e -> E2E. */
+export function varPrefix(network: string): string {
+  return network.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** The oracle's settings for `network` (the variables, then the config's `oracle` field, then the defaults). */
+export function oracleNetworkSettings(
+  network: string,
+  networkConfig: unknown,
+  env: Env,
+): { confirmations: Setting; maxFeeGwei: Setting } {
+  const fromConfig = (networkConfig as { oracle?: OracleNetworkConfig } | undefined)?.oracle ?? {};
+  const listed = Object.prototype.hasOwnProperty.call(ORACLE_NETWORK_DEFAULTS, network);
+  const defaults = listed ? ORACLE_NETWORK_DEFAULTS[network] : ORACLE_FALLBACK;
+  const defaultSource = listed
+    ? `the default for ${network} (scripts/adapters/networks.ts)`
+    : `the default for a network without settings (scripts/adapters/networks.ts)`;
+  const pick = (key: keyof OracleNetworkConfig, suffix: string): Setting => {
+    const name = `${varPrefix(network)}_ORACLE_${suffix}`;
+    const fromEnv = readVar(env, name);
+    if (fromEnv !== undefined) return { value: fromEnv, source: name };
+    const configured = fromConfig[key];
+    if (configured !== undefined)
+      return { value: String(configured), source: `the Hardhat config (networks.${network}.oracle.${key})` };
+    return { value: String(defaults[key]), source: defaultSource };
+  };
+  return { confirmations: pick("confirmations", "CONFIRMATIONS"), maxFeeGwei: pick("maxFeeGwei", "MAX_FEE_GWEI") };
+}
+
+declare module "hardhat/types/config" {
+  interface HttpNetworkUserConfig {
+    /** The oracle daemon's confirmations and fee cap on this network (scripts/adapters/networks.ts). */
+    oracle?: OracleNetworkConfig;
+  }
+  interface HardhatNetworkUserConfig {
+    oracle?: OracleNetworkConfig;
+  }
+  interface HttpNetworkConfig {
+    oracle?: OracleNetworkConfig;
+  }
+  interface HardhatNetworkConfig {
+    oracle?: OracleNetworkConfig;
+  }
+}
+
 /** The deployer's and the explorer's variables. */
 export const VARS = {
   privateKey: "DEPLOYER_PRIVATE_KEY",

@@ -97,6 +97,12 @@ export interface OracleArgs {
   stagger?: string;
   proposalWindow?: string;
   oracleAddress?: string;
+  // run: fees, replacements and finality (run/tx-options.ts)
+  maxFeeGwei?: string;
+  confirmations?: string;
+  bumpAfterBlocks?: string;
+  bumpAfterSeconds?: string;
+  minPostings?: string;
 }
 
 export interface Connection {

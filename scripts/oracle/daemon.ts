@@ -1,8 +1,8 @@
 /**
  * `oracle run`: the daemon. Each round it
- *   1. settles the fate of a transaction it sent before (run/sender.ts: the signed transaction is recorded on
- *      disk *before* it is broadcast, and only that same transaction is ever rebroadcast, so a milestone is never
- *      posted twice);
+ *   1. settles the fate of a transaction it sent before (run/sender.ts: every signed transaction of the nonce, the
+ *      first and each fee replacement, is recorded on disk *before* it is broadcast, and only recorded bytes are
+ *      ever rebroadcast, so a milestone is never posted twice; done after --confirmations blocks, reorgs followed);
  *   2. finds the agreements naming its address (run/discovery.ts);
  *   3. reads every open milestone's state from the chain and asks the lifecycle rules (scripts/lib/lifecycle.ts)
  *      what is due: for an attestation, the co-signing protocol (run/cosigning.ts) measures, publishes, chooses
@@ -37,8 +37,9 @@ import type { Sources } from "./measure";
 import { Prober, probeConfigFromArgs } from "./prober";
 import { CoSigner } from "./run/cosigning";
 import { discover } from "./run/discovery";
-import { DurableSender, type Item, sleep } from "./run/sender";
+import { DurableSender, type Item, type RelayerStatus, type TxOptions, sleep } from "./run/sender";
 import { StateStore } from "./run/state";
+import { txOptionsFromArgs } from "./run/tx-options";
 import { loadOracleKey, oracleIdentity, relayerKey } from "./signing";
 import { ProbeStore } from "./store";
 
@@ -68,6 +69,8 @@ export interface DaemonOptions {
   staggerSeconds: number;
   /** Shared folder: seconds after publishing our report before choosing which proposal to sign. */
   proposalWindowSeconds: number;
+  /** Fees, replacements and finality (run/sender.ts TX_DEFAULTS for what is left out). */
+  tx?: Partial<TxOptions>;
 }
 
 /** Full-jitter exponential backoff: uniform in [0, min(cap, base * 2^attempt)]. */
@@ -99,7 +102,7 @@ export class Daemon {
       oracle: identity,
       fromBlock: opts.fromBlock,
     });
-    this.sender = new DurableSender(c, relayer, this.store, log, hooks, this.stop);
+    this.sender = new DurableSender(c, relayer, this.store, log, hooks, this.stop, opts.tx);
     const shared = opts.sharedDir ? path.join(opts.sharedDir, `${c.chainId}-${c.address}`) : undefined;
     this.cosigner = new CoSigner(c, oracle, identity, opts, shared, this.store, log, (...a) => this.note(...a), hooks);
     this.oracleKey = oracle.address;
@@ -112,6 +115,16 @@ export class Daemon {
 
   close(): void {
     this.store.close();
+  }
+
+  /** The relayer's balance and the postings it covers (for the metrics endpoint); undefined before the first send. */
+  relayerStatus(): RelayerStatus | undefined {
+    return this.sender.relayerStatus();
+  }
+
+  /** The nonce in flight, if any, and since when (unix ms) its first transaction was recorded. */
+  pendingStatus(): ReturnType<DurableSender["pendingStatus"]> {
+    return this.sender.pendingStatus();
   }
 
   requestStop(signal: string): void {
@@ -130,6 +143,7 @@ export class Daemon {
       escrow: this.c.address,
       chainId: this.c.chainId.toString(),
       once: this.opts.once,
+      ...this.sender.describe(),
     });
     let attempt = 0;
     while (!this.stop.stopped) {
@@ -152,7 +166,8 @@ export class Daemon {
       }
     }
     this.log.info({ action: "stopped" });
-    return 0;
+    // --once (cron): a relayer that could not pay is the operator's to fix (the error line says how much): exit 1.
+    return this.opts.once && this.sender.unpaid > 0 ? 1 : 0;
   }
 
   /** One round: pending tx, discovery, measurement and signing, then batched posting and settling. */
@@ -340,6 +355,7 @@ export async function runCommand(
       staggerSeconds: nonNegative(args.stagger, "--stagger", 15),
       proposalWindowSeconds: nonNegative(args.proposalWindow, "--proposal-window", 60),
       lagSeconds: nonNegative(args.lag, "--lag", prober ? Math.ceil(prober.cfg.timeoutMs / 1000) + 1 : 0),
+      tx: txOptionsFromArgs(hre.network.name, hre.network.config, args),
     },
     logger,
   );

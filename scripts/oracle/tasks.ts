@@ -69,6 +69,20 @@ task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see
     "run: oracle i of an agreement relays posts and settles i * this many seconds late (default 15)",
   )
   .addOptionalParam("probeInterval", "run --url: seconds between probes (default 30)")
+  .addOptionalParam(
+    "maxFeeGwei",
+    "run: cap on maxFeePerGas in gwei (default per network: <NETWORK>_ORACLE_MAX_FEE_GWEI, else scripts/adapters/networks.ts)",
+  )
+  .addOptionalParam(
+    "confirmations",
+    "run: blocks (the one holding it included) before a posting or settlement counts as done (default per network)",
+  )
+  .addOptionalParam("bumpAfterBlocks", "run: replace a transaction not mined after this many blocks (default 3)")
+  .addOptionalParam("bumpAfterSeconds", "run: ...or after this many seconds, whichever comes first (default 60)")
+  .addOptionalParam(
+    "minPostings",
+    "run: warn when the relayer's balance pays for fewer postings than this at the current fees (default 10; 0: never)",
+  )
   .setAction(async (args, hre) => {
     const { runOracleTask } = await import("./cli");
     return runOracleTask(args, hre);

@@ -1,6 +1,6 @@
 /**
  * The daemon's state folder: `state.json` (what it scanned, the agreements it follows, per-milestone notes and
- * the one transaction in flight) written atomically, and a lock file that keeps two daemons off one folder (a
+ * the one nonce in flight with every transaction signed for it) written atomically, and a lock file that keeps two daemons off one folder (a
  * dead owner's lock is taken over). The signing record (sign-record.ts) and the reports live beside it.
  */
 import fs from "node:fs";
@@ -9,13 +9,35 @@ import { getAddress } from "ethers";
 import { UserError } from "../../lib/errors";
 import { writeFileAtomic } from "../report";
 
-/** A transaction signed and recorded before it is broadcast: only these exact bytes are ever sent again. */
+/** One transaction signed for a nonce (the first or a replacement), recorded before it was broadcast. */
+export interface SignedTx {
+  hash: string;
+  raw: string;
+  /** Wei, in decimal. */
+  maxFeePerGas: string;
+  maxPriorityFeePerGas: string;
+  /** When it was recorded (unix ms). */
+  recordedAt: number;
+}
+
+/**
+ * The one nonce in flight: every transaction signed for it, each recorded before it was broadcast. Only these exact
+ * bytes are ever sent again; whichever of them is mined counts (one nonce: at most one of them can be).
+ */
 export interface PendingTx {
+  /** The newest transaction of the nonce: the one broadcast and rebroadcast. */
   hash: string;
   raw: string;
   nonce: number;
   from: string;
   items: { kind: "post" | "settle"; id: string; milestone: number }[];
+  gasLimit?: string;
+  /** Every transaction signed for the nonce, oldest first (the last is `hash`). Absent in older state files. */
+  txs?: SignedTx[];
+  /** The replacement clock: since when (unix ms, latest block) the newest has waited (a replacement or reorg resets it). */
+  waitingSince?: { at: number; block: number };
+  /** The receipt found, while the transaction waits for its confirmations. */
+  mined?: { hash: string; block: number; blockHash: string };
 }
 
 export interface DaemonState {

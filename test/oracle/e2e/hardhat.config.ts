@@ -9,10 +9,16 @@ import type { HardhatUserConfig } from "hardhat/types";
 import base from "../../../hardhat.config";
 import { daemonHooks } from "../../../scripts/oracle/hooks";
 
-// ORACLE_TEST_CRASH=<point>: the daemon this CLI process runs is killed (SIGKILL) at that point, so that the test
-// can prove what a restart does (points: after-record, after-broadcast, after-sign-record; see scripts/oracle/hooks.ts).
+// ORACLE_TEST_CRASH=<point>[@<n>]: the daemon this CLI process runs is killed (SIGKILL) the n-th time (default the
+// first) it reaches that point, so that the test can prove what a restart does (points: after-record,
+// after-broadcast, after-sign-record; see scripts/oracle/hooks.ts). after-record@2: after recording a replacement.
+const reached = new Map<string, number>();
 const crash = (point: string) => () => {
-  if (process.env.ORACLE_TEST_CRASH === point) process.kill(process.pid, "SIGKILL");
+  const [name, nth] = (process.env.ORACLE_TEST_CRASH ?? "").split("@");
+  if (name !== point) return;
+  const n = (reached.get(point) ?? 0) + 1;
+  reached.set(point, n);
+  if (n === Number(nth ?? 1)) process.kill(process.pid, "SIGKILL");
 };
 daemonHooks.afterRecord = crash("after-record");
 daemonHooks.afterBroadcast = crash("after-broadcast");
