@@ -93,7 +93,8 @@ export class CoSigner {
           this.identity,
           this.opts.lagSeconds,
         );
-        writeFileAtomic(file, serializeReport(report));
+        const bytes = serializeReport(report);
+        writeFileAtomic(file, bytes);
         this.log.info({
           agreement: id,
           milestone: m,
@@ -101,7 +102,7 @@ export class CoSigner {
           file,
           values: report.values,
           cutBps: report.cutBps,
-          evidence: evidenceOf(serializeReport(report)),
+          evidence: evidenceOf(bytes),
         });
       } catch (err) {
         if (!(err instanceof UserError)) throw err;

@@ -147,7 +147,9 @@ export class DigestChecks {
   ) {}
 
   readonly check: DigestCheck = async (att, digest) => {
-    const key = digest.toLowerCase();
+    // The attestation is part of the key: a check vouches for this attestation's digest, not for any that hashes
+    // the same locally (a local hasher that ignored a field would be caught for every attestation).
+    const key = `${digest.toLowerCase()}:${att.agreementId}:${att.milestone}:${att.values.join(",")}:${att.evidence.toLowerCase()}`;
     if (this.verified.has(key)) return;
     const onChain = this.mismatched.get(key);
     if (onChain !== undefined) throw digestMismatch(digest, onChain);
@@ -178,7 +180,7 @@ export class DigestChecks {
     entries.forEach(([key], i) => {
       this.queued.delete(key);
       const onChain = String(results[i][0]).toLowerCase();
-      if (onChain === key) this.verified.add(key);
+      if (onChain === key.slice(0, 66)) this.verified.add(key);
       else this.mismatched.set(key, onChain);
     });
   }
