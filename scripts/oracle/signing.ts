@@ -16,8 +16,8 @@
  * `Q = (s·R* - z·G)/r`. `Q = P` exactly when `s·R* = z·G + r·P`, i.e. when `R* = R`, i.e. when R's x is r and its
  * parity is v - 27: the conditions above. So a signature passes exactly when it recovers to P, whose address is the
  * key's (checked too); recovering to the address with another public key would need a 160-bit keccak collision.
- * Verifying is cheaper than recovering (no square root for R*, no keccak of Q, and `P`'s multiples are precomputed
- * once per key), which is what lifts reports+signatures past 500/s on one core (scripts/oracle/bench.ts).
+ * Verifying is cheaper than recovering (no square root for R*, no keccak of Q, and the multiples of G and of `P` are
+ * precomputed once per key), which is what lifts reports+signatures past 500/s on one core (scripts/oracle/bench.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -174,26 +174,61 @@ export function signDigestChecked(wallet: Wallet, digest: string, check = true):
 }
 
 const N = secp256k1.CURVE.n;
-const G = secp256k1.ProjectivePoint.BASE;
+type Point = ProjPointType<bigint>;
+const Point = secp256k1.ProjectivePoint;
 
-interface KnownKey {
-  point: ProjPointType<bigint>;
-  address: string;
-  uses: number;
+/**
+ * Fixed-window tables for the self-check's two multiplications (`u1·G + u2·P`, both bases known in advance):
+ * `table[255w + j - 1] = j · 2^(8w) · base` for the 32 windows w of 8 bits and j in 1..255, so that `k · base` is
+ * at most 32 point additions and no doubling, with one normalisation for the sum (noble's `multiply` normalises
+ * each product). 8,160 points, about 30 ms to build: once for G, once per key that signs a few times.
+ */
+function windowTable(base: Point): Point[] {
+  const table = new Array<Point>(32 * 255);
+  let b = base;
+  for (let w = 0; w < 32; w++) {
+    let acc = b;
+    table[255 * w] = acc;
+    for (let j = 2; j <= 255; j++) table[255 * w + j - 1] = acc = acc.add(b);
+    b = acc.add(b); // 256 · b
+  }
+  return table;
 }
 
-/** Public keys seen by the self-check, with their address; a key used a few times gets its multiples precomputed. */
+/** `acc + k · base` for `0 <= k < 2^256` with `base`'s table (noble's additions are complete: any inputs). */
+function addMultiple(acc: Point, table: readonly Point[], k: bigint): Point {
+  for (let w = 0; k > 0n; w++, k >>= 8n) {
+    const digit = Number(k & 0xffn);
+    if (digit !== 0) acc = acc.add(table[255 * w + digit - 1]);
+  }
+  return acc;
+}
+
+let baseTable: Point[] | undefined;
+
+interface KnownKey {
+  point: Point;
+  address: string;
+  uses: number;
+  table?: Point[];
+}
+
+/** Public keys seen by the self-check, with their address; a key used a few times gets its table. */
 const knownKeys = new Map<string, KnownKey>();
 
 function knownKey(publicKey: string): KnownKey {
   let k = knownKeys.get(publicKey);
   if (!k) {
-    if (knownKeys.size >= 64) knownKeys.clear();
-    k = { point: secp256k1.ProjectivePoint.fromHex(publicKey.slice(2)), address: computeAddress(publicKey), uses: 0 };
+    if (knownKeys.size >= 16) knownKeys.clear();
+    k = { point: Point.fromHex(publicKey.slice(2)), address: computeAddress(publicKey), uses: 0 };
     knownKeys.set(publicKey, k);
   }
-  // The table (a few ms to build) pays off after a handful of signatures: the daemon's, the benchmark's.
-  if (++k.uses === 4) secp256k1.utils.precompute(8, k.point);
+  // The tables pay off after a handful of signatures (the daemon's, the benchmark's); a one-shot command that
+  // signs once or twice does without.
+  if (++k.uses === 4) {
+    baseTable ??= windowTable(Point.BASE);
+    k.table = windowTable(k.point);
+  }
   return k;
 }
 
@@ -215,11 +250,10 @@ function verifyWithKey(key: KnownKey, digest: string, signature: string): boolea
   const w = invert(s, N);
   const u1 = (BigInt(digest) * w) % N;
   const u2 = (r * w) % N; // never 0: r and w are non-zero modulo the prime n
-  const a = u1 === 0n ? secp256k1.ProjectivePoint.ZERO : G.multiply(u1);
-  // multiply uses the precomputed table once there is one; multiplyUnsafe is the faster one without (public data).
-  const b = key.uses >= 4 ? key.point.multiply(u2) : key.point.multiplyUnsafe(u2);
-  const R = a.add(b);
-  if (R.equals(secp256k1.ProjectivePoint.ZERO)) return false;
+  let R: Point;
+  if (key.table && baseTable) R = addMultiple(addMultiple(Point.ZERO, baseTable, u1), key.table, u2);
+  else R = (u1 === 0n ? Point.ZERO : Point.BASE.multiply(u1)).add(key.point.multiplyUnsafe(u2));
+  // The point at infinity has no affine form: noble gives (0, 0) for it, and r is never 0.
   const { x, y } = R.toAffine();
   return x === r && Number(y & 1n) === v - 27;
 }
