@@ -164,7 +164,7 @@ export function oracleIdentity(wallet: Wallet, oracleAddress?: string): string {
 export function signDigestChecked(wallet: Wallet, digest: string, check = true): string {
   const signature = wallet.signingKey.sign(digest).serialized;
   if (check) {
-    const key = knownKey(wallet.signingKey.publicKey);
+    const key = keyOf(wallet);
     if (key.address !== wallet.address || !verifyWithKey(key, digest, signature)) {
       throw new Error(`signature check failed: it is not ${wallet.address}'s signature of digest ${digest}`);
     }
@@ -215,14 +215,29 @@ interface KnownKey {
 
 /** Public keys seen by the self-check, with their address; a key used a few times gets its table. */
 const knownKeys = new Map<string, KnownKey>();
+/** By signing key: ethers computes `signingKey.publicKey` from the private key at every read (a multiplication). */
+const walletKeys = new WeakMap<object, KnownKey>();
+
+function keyOf(wallet: Wallet): KnownKey {
+  let k = walletKeys.get(wallet.signingKey);
+  if (!k) walletKeys.set(wallet.signingKey, (k = newKey(wallet.signingKey.publicKey)));
+  return used(k);
+}
+
+function newKey(publicKey: string): KnownKey {
+  return { point: Point.fromHex(publicKey.slice(2)), address: computeAddress(publicKey), uses: 0 };
+}
 
 function knownKey(publicKey: string): KnownKey {
   let k = knownKeys.get(publicKey);
   if (!k) {
     if (knownKeys.size >= 16) knownKeys.clear();
-    k = { point: Point.fromHex(publicKey.slice(2)), address: computeAddress(publicKey), uses: 0 };
-    knownKeys.set(publicKey, k);
+    knownKeys.set(publicKey, (k = newKey(publicKey)));
   }
+  return used(k);
+}
+
+function used(k: KnownKey): KnownKey {
   // The tables pay off after a handful of signatures (the daemon's, the benchmark's); a one-shot command that
   // signs once or twice does without.
   if (++k.uses === 4) {
