@@ -217,6 +217,8 @@ const hex = (n: bigint | number): string => "0x" + BigInt(n).toString(16);
 
 export interface RoundFigures {
   wallMs: number;
+  /** CPU time of this process (the daemon's) during the round. */
+  cpuMs: number;
   /** JSON-RPC requests (batch entries counted one by one) and HTTP requests. */
   requests: number;
   httpRequests: number;
@@ -368,8 +370,11 @@ export async function scaleRound(opts: { agreements: number; say?: (line: string
       lines.length = 0;
       counter.reset();
       const start = process.hrtime.bigint();
+      const cpu0 = process.cpuUsage();
       await daemon.round();
       const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       const counted = {
         requests: counter.entries,
         httpRequests: counter.http,
@@ -385,7 +390,7 @@ export async function scaleRound(opts: { agreements: number; say?: (line: string
       const txs = [...new Set(done.map((l) => l.txHash as string))];
       let gasUsed = 0n;
       for (const h of txs) gasUsed += (await direct!.getTransactionReceipt(h))!.gasUsed;
-      return { wallMs, ...counted, milestones: done.length, transactions: txs.length, gas: gasUsed };
+      return { wallMs, cpuMs, ...counted, milestones: done.length, transactions: txs.length, gas: gasUsed };
     };
     let post: RoundFigures;
     let settle: RoundFigures;
@@ -413,7 +418,8 @@ export async function scaleRound(opts: { agreements: number; say?: (line: string
 /** The figures as the benchmark prints them. */
 export function describeScale(r: ScaleResult): string[] {
   const line = (what: string, f: RoundFigures): string =>
-    `${what}: ${f.milestones} milestones in ${(f.wallMs / 1000).toFixed(1)} s wall; ${f.requests} JSON-RPC requests ` +
+    `${what}: ${f.milestones} milestones in ${(f.wallMs / 1000).toFixed(1)} s wall (${(f.cpuMs / 1000).toFixed(1)} s CPU in ` +
+    `the daemon, ${(Object.values(f.nodeMs).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s waiting for the node); ${f.requests} JSON-RPC requests ` +
     `(${(f.requests / Math.max(1, f.milestones)).toFixed(2)} per milestone; ${f.httpRequests} HTTP); ` +
     `${f.transactions} transactions, ${f.milestones ? (f.gas / BigInt(f.milestones)).toString() : "-"} gas per milestone`;
   const methods = Object.entries(r.post.byMethod)
