@@ -5,7 +5,7 @@
  *      posted twice);
  *   2. finds the agreements naming its address, with their terms from the events (run/discovery.ts);
  *   3. reads, in a few batched eth_calls (run/reads.ts), the state of every milestone that may need something
- *      (due, not known to be settled) and asks the lifecycle rules (scripts/lib/lifecycle.ts) what is due: for an
+ *      (every due one of an agreement not closed) and asks the lifecycle rules (scripts/lib/lifecycle.ts) what is due: for an
  *      attestation, the co-signing protocol (run/cosigning.ts) measures, publishes, chooses and signs, with the
  *      check of each digest against the escrow's batched too (the milestones whose digest is new this round are
  *      taken again once the batch is checked); for a settlement, nothing but the rules;
@@ -82,8 +82,6 @@ export function backoffMs(attempt: number, baseMs = 500, capMs = 30_000, random:
 
 export class Daemon {
   private readonly terms: TermsCache;
-  /** `id:milestone` of milestones seen Settled (final): never read again by this process. */
-  private readonly settled = new Set<string>();
   private readonly digests: DigestChecks;
   private readonly stop = { stopped: false, wake: undefined as undefined | (() => void) };
   private readonly store: StateStore;
@@ -198,13 +196,11 @@ export class Daemon {
     await this.terms.ensure(this.c.escrow, followed);
     const now = await nextBlockTime(this.c.provider);
     // The milestones that may need something: a milestone not yet due needs nothing (no posting before dueAt, no
-    // attestation to settle), and a settled one never again.
+    // attestation to settle). A settled one is read again (a reorganisation can undo a settlement), in the batch.
     const open: { terms: AgreementTerms; milestones: number[] }[] = [];
     for (const id of followed) {
       const terms = this.termsOf(id);
-      const milestones = terms.milestones
-        .map((_, m) => m)
-        .filter((m) => terms.milestones[m].dueAt <= now && !this.settled.has(`${id}:${m}`));
+      const milestones = terms.milestones.map((_, m) => m).filter((m) => terms.milestones[m].dueAt <= now);
       if (milestones.length > 0) open.push({ terms, milestones });
     }
     const view = await readStates(
@@ -241,10 +237,7 @@ export class Daemon {
         }
         for (const m of milestones) {
           const st = view.milestones.get(`${id}:${m}`) as MilestoneState;
-          if (st.status === MilestoneStatus.Settled) {
-            this.settled.add(`${id}:${m}`);
-            continue;
-          }
+          if (st.status === MilestoneStatus.Settled) continue;
           const got = await take(terms, status, m, st);
           if (got instanceof DigestQueued) again.push({ slot: slots.length, terms, status, m, st });
           slots.push(got instanceof DigestQueued ? undefined : got);
