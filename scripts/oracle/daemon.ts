@@ -3,12 +3,16 @@
  *   1. settles the fate of a transaction it sent before (run/sender.ts: every signed transaction of the nonce, the
  *      first and each fee replacement, is recorded on disk *before* it is broadcast, and only recorded bytes are
  *      ever rebroadcast, so a milestone is never posted twice; done after --confirmations blocks, reorgs followed);
- *   2. finds the agreements naming its address (run/discovery.ts);
- *   3. reads every open milestone's state from the chain and asks the lifecycle rules (scripts/lib/lifecycle.ts)
- *      what is due: for an attestation, the co-signing protocol (run/cosigning.ts) measures, publishes, chooses
- *      and signs; for a settlement, nothing but the rules;
+ *   2. finds the agreements naming its address, with their terms from the events (run/discovery.ts);
+ *   3. reads, in a few batched eth_calls (run/reads.ts), the state of every milestone that may need something
+ *      (every due one of an agreement not closed) and asks the lifecycle rules (scripts/lib/lifecycle.ts) what is due: for an
+ *      attestation, the co-signing protocol (run/cosigning.ts) measures, publishes, chooses and signs, with the
+ *      check of each digest against the escrow's batched too (the milestones whose digest is new this round are
+ *      taken again once the batch is checked); for a settlement, nothing but the rules;
  *   4. simulates, then posts every attestation that has its threshold and settles every milestone whose time
  *      has come, batched into one `multicall` per transaction.
+ * A round over N due milestones thus costs about N / 100 transactions and a few requests per transaction, plus
+ * 2N / 200 eth_calls of reads and N / 200 of digest checks (scripts/oracle/bench.ts measures it: BENCH_SCALE=1).
  * RPC failures retry the round with exponential backoff and full jitter; SIGINT/SIGTERM stop it cleanly;
  * --once runs one round (for cron). Logs are one JSON object per line. The state folder is run/state.ts's.
  */
@@ -17,7 +21,7 @@ import type { Wallet } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { UserError } from "../lib/errors";
 import { attestWindow, settleableAt } from "../lib/lifecycle";
-import { AgreementStatus, type AgreementTerms, MilestoneStatus, readMilestone, readTerms } from "../lib/model";
+import { AgreementStatus, type AgreementTerms, type MilestoneState, MilestoneStatus } from "../lib/model";
 import { formatTime, nextBlockTime } from "../lib/time";
 import {
   type Connection,
@@ -36,7 +40,8 @@ import { type Tolerances, parseTolerances } from "../lib/kpi/tolerance";
 import type { Sources } from "./measure";
 import { Prober, probeConfigFromArgs } from "./prober";
 import { CoSigner } from "./run/cosigning";
-import { discover } from "./run/discovery";
+import { TermsCache, discover } from "./run/discovery";
+import { DigestChecks, DigestQueued, readStates } from "./run/reads";
 import { DurableSender, type Item, type RelayerStatus, type TxOptions, sleep } from "./run/sender";
 import { StateStore } from "./run/state";
 import { txOptionsFromArgs } from "./run/tx-options";
@@ -79,7 +84,8 @@ export function backoffMs(attempt: number, baseMs = 500, capMs = 30_000, random:
 }
 
 export class Daemon {
-  private readonly terms = new Map<string, AgreementTerms>();
+  private readonly terms: TermsCache;
+  private readonly digests: DigestChecks;
   private readonly stop = { stopped: false, wake: undefined as undefined | (() => void) };
   private readonly store: StateStore;
   private readonly sender: DurableSender;
@@ -103,14 +109,27 @@ export class Daemon {
       fromBlock: opts.fromBlock,
     });
     this.sender = new DurableSender(c, relayer, this.store, log, hooks, this.stop, opts.tx);
+    this.terms = new TermsCache(opts.stateDir);
+    this.digests = new DigestChecks(c.escrow);
     const shared = opts.sharedDir ? path.join(opts.sharedDir, `${c.chainId}-${c.address}`) : undefined;
-    this.cosigner = new CoSigner(c, oracle, identity, opts, shared, this.store, log, (...a) => this.note(...a), hooks);
+    this.cosigner = new CoSigner(
+      c,
+      oracle,
+      identity,
+      { ...opts, checkDigest: this.digests.check },
+      shared,
+      this.store,
+      log,
+      (...a) => this.note(...a),
+      hooks,
+    );
     this.oracleKey = oracle.address;
   }
 
   /** Takes the state folder's lock and loads the state. */
   open(): void {
     this.store.open();
+    this.terms.load();
   }
 
   close(): void {
@@ -170,7 +189,7 @@ export class Daemon {
     return this.opts.once && this.sender.unpaid > 0 ? 1 : 0;
   }
 
-  /** One round: pending tx, discovery, measurement and signing, then batched posting and settling. */
+  /** One round: pending tx, discovery, batched reads, measurement and signing, then batched posting and settling. */
   async round(): Promise<void> {
     await this.sender.resolvePending();
     await discover(
@@ -182,47 +201,92 @@ export class Daemon {
         specsFlag: this.opts.specsFlag,
         blockRange: this.opts.blockRange,
       },
-      (id) => this.termsOf(id),
+      this.terms,
       this.log,
       this.stop,
     );
+    const followed = Object.entries(this.store.state.agreements)
+      .filter(([, a]) => !a.done && !a.skipped)
+      .map(([id]) => id);
+    await this.terms.ensure(this.c.escrow, followed);
     const now = await nextBlockTime(this.c.provider);
-    const items: Item[] = [];
-    for (const [id, a] of Object.entries(this.store.state.agreements)) {
-      if (a.done || a.skipped || this.stop.stopped) continue;
-      const status = Number(await this.c.escrow.agreementStatus(id)) as AgreementStatus;
-      if (status === AgreementStatus.Closed) {
-        a.done = true;
-        this.log.info({ agreement: id, action: "agreement-closed" });
-        this.store.save();
-        continue;
+    // The milestones that may need something: a milestone not yet due needs nothing (no posting before dueAt, no
+    // attestation to settle). A settled one is read again (a reorganisation can undo a settlement), in the batch.
+    const open: { terms: AgreementTerms; milestones: number[] }[] = [];
+    for (const id of followed) {
+      const terms = this.termsOf(id);
+      const milestones = terms.milestones.map((_, m) => m).filter((m) => terms.milestones[m].dueAt <= now);
+      if (milestones.length > 0) open.push({ terms, milestones });
+    }
+    const view = await readStates(
+      this.c.escrow,
+      open.map((o) => o.terms.id.toString()),
+      open.flatMap((o) => o.milestones.map((m) => ({ id: o.terms.id.toString(), milestone: m }))),
+    );
+    const slots: (Item | undefined)[] = [];
+    const again: { slot: number; terms: AgreementTerms; status: AgreementStatus; m: number; st: MilestoneState }[] = [];
+    const take = async (terms: AgreementTerms, status: AgreementStatus, m: number, st: MilestoneState) => {
+      try {
+        return await this.consider(terms, status, m, now, st);
+      } catch (err) {
+        if (err instanceof DigestQueued) return err;
+        // A bad file in the shared folder, a source refusing a period...: this milestone waits, the rest goes on.
+        if (!(err instanceof UserError)) throw err;
+        this.note(terms.id.toString(), m, "warn", "refused", err.message);
+        return undefined;
       }
-      const terms = await this.termsOf(id);
-      for (let m = 0; m < terms.milestones.length; m++) {
-        try {
-          const item = await this.consider(terms, status, m, now);
-          if (item) items.push(item);
-        } catch (err) {
-          // A bad file in the shared folder, a source refusing a period...: this milestone waits, the rest goes on.
-          if (!(err instanceof UserError)) throw err;
-          this.note(id, m, "warn", "refused", err.message);
+    };
+    // First pass: every digest new this round is queued instead of checked; a second pass signs those milestones
+    // once one batch of eth_calls has checked them all.
+    this.digests.deferring = true;
+    try {
+      for (const { terms, milestones } of open) {
+        if (this.stop.stopped) break;
+        const id = terms.id.toString();
+        const status = view.status.get(id) as AgreementStatus;
+        if (status === AgreementStatus.Closed) {
+          this.store.state.agreements[id].done = true;
+          this.log.info({ agreement: id, action: "agreement-closed" });
+          this.store.save();
+          continue;
+        }
+        for (const m of milestones) {
+          const st = view.milestones.get(`${id}:${m}`) as MilestoneState;
+          if (st.status === MilestoneStatus.Settled) continue;
+          const got = await take(terms, status, m, st);
+          if (got instanceof DigestQueued) again.push({ slot: slots.length, terms, status, m, st });
+          slots.push(got instanceof DigestQueued ? undefined : got);
         }
       }
+    } finally {
+      this.digests.deferring = false;
     }
+    if (again.length > 0 && !this.stop.stopped) {
+      await this.digests.flush();
+      for (const a of again) {
+        if (this.stop.stopped) break;
+        const got = await take(a.terms, a.status, a.m, a.st);
+        slots[a.slot] = got instanceof DigestQueued ? undefined : got;
+      }
+    }
+    const items = slots.filter((i): i is Item => i !== undefined);
     for (let i = 0; i < items.length && !this.stop.stopped; i += this.opts.maxBatch) {
       await this.sender.send(items.slice(i, i + this.opts.maxBatch));
     }
   }
 
-  /** What to do about one milestone now, read from the chain and the lifecycle rules: post, settle, or nothing. */
+  /**
+   * What to do about one milestone now, from its state `st` read this round and the lifecycle rules: post, settle,
+   * or nothing.
+   */
   private async consider(
     terms: AgreementTerms,
     status: AgreementStatus,
     m: number,
     now: number,
+    st: MilestoneState,
   ): Promise<Item | undefined> {
     const id = terms.id.toString();
-    const st = await readMilestone(this.c.escrow, terms.id, m);
     if (st.status === MilestoneStatus.Settled) return undefined;
     const window = attestWindow(terms, m);
     // Oracle i of the agreement relays i * stagger seconds late, so that co-signing daemons do not all send
@@ -259,12 +323,9 @@ export class Daemon {
     return undefined;
   }
 
-  private async termsOf(id: string): Promise<AgreementTerms> {
-    let t = this.terms.get(id);
-    if (!t) {
-      t = await readTerms(this.c.escrow, BigInt(id));
-      this.terms.set(id, t);
-    }
+  private termsOf(id: string): AgreementTerms {
+    const t = this.terms.get(id);
+    if (!t) throw new Error(`the terms of agreement ${id} are missing after reading them`);
     return t;
   }
 

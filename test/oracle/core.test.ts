@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
-import { Wallet, encryptKeystoreJson, keccak256 } from "ethers";
+import { Wallet, encryptKeystoreJson, keccak256, toBeHex } from "ethers";
 import { UserError } from "../../scripts/lib/errors";
 import { formatSamplesCsv, parseSamplesCsv } from "../../scripts/oracle/csv";
 import { FileSource } from "../../scripts/oracle/file-source";
@@ -18,7 +18,8 @@ import {
   writeReport,
 } from "../../scripts/oracle/report";
 import { type Sample, UINT32_MAX, inPeriod } from "../../scripts/oracle/samples";
-import { loadOracleKey, signDigestChecked } from "../../scripts/oracle/signing";
+import { loadOracleKey, signDigestChecked, verifyDigestSignature } from "../../scripts/oracle/signing";
+import { SECP256K1_HALF_N, recoverSigner } from "../../scripts/lib/signer-mask";
 import { attestationDigest, signAttestation } from "../../scripts/lib/attestation";
 import { attestationHasher } from "../../scripts/lib/attestation-hasher";
 import { ProbeStore, parseStore, readStore } from "../../scripts/oracle/store";
@@ -366,6 +367,120 @@ describe("oracle core", function () {
         expect(hasher(att)).to.equal(digest);
         expect(signDigestChecked(wallet, digest)).to.equal(await signAttestation(wallet, domain, att));
       }
+    });
+
+    it("the cached hasher rejects what the EIP-712 encoder rejects", function () {
+      const domain = { name: "SLAEscrow", version: "1", chainId: 1n, verifyingContract: Wallet.createRandom().address };
+      const hasher = attestationHasher(domain);
+      const ok = { agreementId: 1n, milestone: 0, values: [1, 2], evidence: keccak256("0x01") };
+      for (const bad of [
+        { ...ok, values: [2 ** 32] },
+        { ...ok, values: [-1] },
+        { ...ok, values: [1.5] },
+        { ...ok, values: [2n ** 32n] },
+        { ...ok, agreementId: -1n },
+        { ...ok, milestone: 2n ** 256n },
+        { ...ok, evidence: "0x1234" },
+      ]) {
+        expect(
+          () => attestationDigest(domain, bad),
+          JSON.stringify(bad, (_k, v) => String(v)),
+        ).to.throw();
+        expect(
+          () => hasher(bad),
+          JSON.stringify(bad, (_k, v) => String(v)),
+        ).to.throw();
+      }
+      expect(hasher({ ...ok, values: [] })).to.equal(attestationDigest(domain, { ...ok, values: [] }));
+      expect(hasher({ ...ok, values: ["7", 8n, 0xffffffff] })).to.equal(
+        attestationDigest(domain, { ...ok, values: [7, 8, 0xffffffff] }),
+      );
+    });
+
+    /** `signature` with s replaced by n - s and v flipped: the same ECDSA signature's malleable twin. */
+    function highS(signature: string): string {
+      const s = BigInt("0x" + signature.slice(66, 130));
+      const v = parseInt(signature.slice(130), 16);
+      return signature.slice(0, 66) + toBeHex(2n * SECP256K1_HALF_N + 1n - s, 32).slice(2) + (v === 27 ? "1c" : "1b");
+    }
+
+    it("the self-check verifies against the key's public key exactly when recovery yields its address", function () {
+      const wallet = new Wallet(Wallet.createRandom().privateKey);
+      const other = new Wallet(Wallet.createRandom().privateKey);
+      const pub = wallet.signingKey.publicKey;
+      // Enough rounds to use both ways of computing the key's multiple (before and after its table is built).
+      for (let i = 0; i < 8; i++) {
+        const digest = keccak256(toBeHex(i, 32));
+        const good = wallet.signingKey.sign(digest).serialized;
+        const cases: [string, string, boolean][] = [
+          [digest, good, true],
+          [digest, other.signingKey.sign(digest).serialized, false], // another key
+          [keccak256(toBeHex(i + 100, 32)), good, false], // another digest
+          [digest, highS(good), false], // the malleable twin, which plain ECDSA accepts
+          [digest, good.slice(0, 130) + (good.endsWith("1b") ? "1c" : "1b"), false], // the other recovery bit
+          [digest, good.slice(0, 130) + (good.endsWith("1b") ? "00" : "01"), false], // v 0/1: OpenZeppelin refuses
+          [digest, good.slice(0, 128), false], // 64 bytes
+          [digest, "0x" + "00".repeat(32) + good.slice(66), false], // r = 0
+          [digest, good.slice(0, 66) + "00".repeat(32) + good.slice(130), false], // s = 0
+        ];
+        for (const [d, sig, expected] of cases) {
+          expect(verifyDigestSignature(pub, d, sig), `case ${cases.findIndex((c) => c[1] === sig)}`).to.equal(expected);
+          expect(recoverSigner(d, sig) === wallet.address).to.equal(expected);
+        }
+      }
+    });
+
+    it("agrees with recovery on random keys, digests and corrupted signatures (property)", function () {
+      const keys = Array.from({ length: 3 }, () => new Wallet(Wallet.createRandom().privateKey));
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 2 }),
+          fc.integer({ min: 0, max: 2 }),
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.integer({ min: -1, max: 64 }),
+          fc.integer({ min: 1, max: 255 }),
+          (signer, claimed, digestBytes, flipAt, flip) => {
+            const digest = keccak256(digestBytes);
+            let sig = keys[signer].signingKey.sign(digest).serialized;
+            if (flipAt >= 0) {
+              const bytes = Buffer.from(sig.slice(2), "hex");
+              bytes[flipAt] ^= flip;
+              sig = "0x" + bytes.toString("hex");
+            }
+            const byRecovery = recoverSigner(digest, sig) === keys[claimed].address;
+            expect(verifyDigestSignature(keys[claimed].signingKey.publicKey, digest, sig)).to.equal(byRecovery);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+
+    it("signDigestChecked refuses a signature by another key, a high-s one and one of another digest", function () {
+      const wallet = new Wallet(Wallet.createRandom().privateKey);
+      const other = new Wallet(Wallet.createRandom().privateKey);
+      const digest = keccak256("0x0123");
+      const good = wallet.signingKey.sign(digest).serialized;
+      // A key that signs wrongly (a fault, a bug): the check must catch what leaves the machine.
+      const faulty = (serialized: string) =>
+        ({
+          address: wallet.address,
+          signingKey: { publicKey: wallet.signingKey.publicKey, sign: () => ({ serialized }) },
+        }) as unknown as Wallet;
+      expect(signDigestChecked(faulty(good), digest)).to.equal(good);
+      for (const bad of [
+        other.signingKey.sign(digest).serialized,
+        highS(good),
+        wallet.signingKey.sign(keccak256("0x0124")).serialized,
+      ]) {
+        expect(() => signDigestChecked(faulty(bad), digest)).to.throw(/signature check failed/);
+        expect(signDigestChecked(faulty(bad), digest, false)).to.equal(bad); // the benchmark's sign-only path
+      }
+      // A public key that is not the address's.
+      const lying = {
+        address: other.address,
+        signingKey: { publicKey: wallet.signingKey.publicKey, sign: () => ({ serialized: good }) },
+      } as unknown as Wallet;
+      expect(() => signDigestChecked(lying, digest)).to.throw(/signature check failed/);
     });
   });
 

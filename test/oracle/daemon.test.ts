@@ -7,7 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { keccak256 } from "ethers";
+import hre from "hardhat";
+import { type Interface, keccak256 } from "ethers";
 import { readDomain } from "../../scripts/lib/attestation";
 import { formatSamplesCsv } from "../../scripts/oracle/csv";
 import type { Sample } from "../../scripts/oracle/samples";
@@ -170,6 +171,93 @@ describe("oracle run (daemon, in process)", function () {
     expect(locked.result.exitCode).to.equal(1);
     expect(locked.stderr[0]).to.match(/^error: --state: .* is in use by process 1/);
     fs.rmSync(path.join(state, "lock"));
+  });
+
+  it("takes the terms from the events into terms.jsonl and reads views only in batches; a torn cache is read again in one batch", async function () {
+    const ctx = await setup();
+    const t = await makeTerms(ctx, { threshold: 1 });
+    const ids = [
+      await createActive(ctx, t),
+      await createActive(ctx, await makeTerms(ctx, { threshold: 1, startAt: t.startAt, milestones: t.milestones })),
+      await createActive(ctx, await makeTerms(ctx, { threshold: 1, startAt: t.startAt, milestones: t.milestones })),
+    ].map(String);
+    const dir = tempDir();
+    const samples = path.join(dir, "samples.csv");
+    fs.writeFileSync(samples, samplesFor(t, 6, 600));
+    const state = path.join(dir, "state");
+    const args = {
+      command: "run",
+      once: true,
+      samples,
+      metrics: "availability_ppm,latency_p95_ms",
+      escrow: ctx.escrowAddress,
+      state,
+    };
+    const env = { ORACLE_PRIVATE_KEY: privateKeyOf(ctx.oracles[0].address) };
+    // Every eth_call the daemon makes, by the selector of the function it calls (a multicall's by its calls').
+    const iface = ctx.escrow.interface as unknown as Interface;
+    const selectorNames = new Map(
+      [
+        "getTerms",
+        "agreementStatus",
+        "milestoneInfo",
+        "attestationDigest",
+        "postAttestation",
+        "multicall",
+        "eip712Domain",
+      ].map((f) => [iface.getFunction(f)!.selector, f]),
+    );
+    const calls: string[] = [];
+    const provider = hre.network.provider as unknown as { send: (m: string, p?: unknown[]) => Promise<unknown> };
+    const send = provider.send;
+    provider.send = function (method: string, params?: unknown[]) {
+      if (method === "eth_call") {
+        const data = String((params?.[0] as { data?: string })?.data);
+        const name = selectorNames.get(data.slice(0, 10)) ?? data.slice(0, 10);
+        if (name !== "multicall") calls.push(name);
+        else {
+          const inner = iface.decodeFunctionData("multicall", data)[0] as string[];
+          calls.push(`multicall(${[...new Set(inner.map((d) => selectorNames.get(d.slice(0, 10))))].join(",")})`);
+        }
+      }
+      return send.call(this, method, params);
+    };
+    const cacheFile = path.join(state, "terms.jsonl");
+    const cached = () =>
+      fs
+        .readFileSync(cacheFile, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => (JSON.parse(l) as { id: string }).id);
+    try {
+      // Discovery: the terms come with the events; nothing is due, so nothing is read.
+      const r0 = await runOracle(args, env);
+      expect(r0.result.exitCode, r0.stderr.join("\n")).to.equal(0);
+      expect(cached()).to.deep.equal(ids);
+      expect(calls).to.deep.equal(["eip712Domain"]);
+      // Due: one batch of reads, one of digest checks, the simulation.
+      calls.length = 0;
+      await time.increaseTo(t.milestones[0].dueAt);
+      const r1 = await runOracle(args, env);
+      expect(logs(r1.stdout).filter((l) => l.action === "posted")).to.have.length(3);
+      expect(calls).to.deep.equal([
+        "eip712Domain",
+        "multicall(agreementStatus,milestoneInfo)",
+        "multicall(attestationDigest)",
+        "multicall(postAttestation)", // the simulation of the posts
+      ]);
+      // A torn last line (a crash mid-append) is cut off, the lines after it read again in one batch.
+      const lines = fs.readFileSync(cacheFile, "utf8").split("\n");
+      fs.writeFileSync(cacheFile, lines[0] + "\n" + lines[1].slice(0, 40));
+      calls.length = 0;
+      const r2 = await runOracle(args, env);
+      expect(r2.result.exitCode, r2.stderr.join("\n")).to.equal(0);
+      expect(calls).to.deep.equal(["eip712Domain", "multicall(getTerms)", "multicall(agreementStatus,milestoneInfo)"]);
+      expect(cached()).to.deep.equal(ids);
+      expect(logs(r2.stdout).filter((l) => ["posting", "settling"].includes(l.action))).to.deep.equal([]);
+    } finally {
+      provider.send = send;
+    }
   });
 
   it("co-signs through a shared folder: each oracle proposes its report and co-signs the others' within tolerance; an outlier cannot block", async function () {

@@ -22,7 +22,14 @@ import { PeriodNotComplete } from "../samples";
 import type { Sources } from "../measure";
 import { type LoadedReport, evidenceOf, loadReport, serializeReport, writeFileAtomic } from "../report";
 import { type MilestoneKey, readSignedRecord } from "../sign-record";
-import { collectSignatures, listSignatureFiles, signChecked, signatureRecord, writeSignatureFile } from "../signing";
+import {
+  type DigestCheck,
+  collectSignatures,
+  listSignatureFiles,
+  signChecked,
+  signatureRecord,
+  writeSignatureFile,
+} from "../signing";
 import type { Item } from "./sender";
 import type { StateStore } from "./state";
 
@@ -35,6 +42,8 @@ export interface CoSigningOptions {
   lagSeconds: number;
   /** Shared folder: seconds after publishing our report before choosing which proposal to sign. */
   proposalWindowSeconds: number;
+  /** The check of each digest against the escrow's (default: one eth_call; the daemon batches them). */
+  checkDigest?: DigestCheck;
 }
 
 /** Logs a refusal or a wait once per milestone and reason (rounds repeat). */
@@ -84,7 +93,8 @@ export class CoSigner {
           this.identity,
           this.opts.lagSeconds,
         );
-        writeFileAtomic(file, serializeReport(report));
+        const bytes = serializeReport(report);
+        writeFileAtomic(file, bytes);
         this.log.info({
           agreement: id,
           milestone: m,
@@ -92,7 +102,7 @@ export class CoSigner {
           file,
           values: report.values,
           cutBps: report.cutBps,
-          evidence: evidenceOf(serializeReport(report)),
+          evidence: evidenceOf(bytes),
         });
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
@@ -121,6 +131,7 @@ export class CoSigner {
     const base = `agreement-${id}-milestone-${m}`;
     const sigDir = shared ?? path.join(this.opts.stateDir, "signatures");
     let signed = readSignedRecord(this.opts.stateDir, this.milestoneKey(terms, m));
+    let fresh: { signature: string; digest: string } | undefined;
     if (!signed) {
       const own = await this.ownReport(terms, m);
       if (!own) return undefined;
@@ -156,14 +167,16 @@ export class CoSigner {
       }
       if (!choice) return undefined;
       const att = { agreementId: terms.id, milestone: m, values: choice.values, evidence: choice.evidence };
-      const { digest } = await signChecked(
+      fresh = await signChecked(
         this.c.escrow,
         this.oracle,
         this.c.domain,
         att,
         this.identity,
         recordBeforeSign(this.opts.stateDir, this.c, this.identity, att, () => this.hooks.afterSignRecord?.()),
+        this.opts.checkDigest,
       );
+      const { digest } = fresh;
       this.log.info({
         agreement: id,
         milestone: m,
@@ -179,15 +192,20 @@ export class CoSigner {
     const sigFile = path.join(sigDir, `${base}.${tag}.${this.identity}.sig.json`);
     const att = { agreementId: terms.id, milestone: m, values: signed.values, evidence: signed.evidence };
     if (!fs.existsSync(sigFile)) {
-      // Re-signing the recorded digest (after a restart between recording and writing) is allowed.
-      const { signature, digest } = await signChecked(
-        this.c.escrow,
-        this.oracle,
-        this.c.domain,
-        att,
-        this.identity,
-        recordBeforeSign(this.opts.stateDir, this.c, this.identity, att),
-      );
+      // The signature just made, or (after a restart between recording and writing) the recorded digest signed
+      // again, which is allowed.
+      const { signature, digest } =
+        fresh?.digest === signed.digest
+          ? fresh
+          : await signChecked(
+              this.c.escrow,
+              this.oracle,
+              this.c.domain,
+              att,
+              this.identity,
+              recordBeforeSign(this.opts.stateDir, this.c, this.identity, att),
+              this.opts.checkDigest,
+            );
       writeSignatureFile(sigFile, signatureRecord(this.c, att, digest, this.identity, signature));
       this.log.info({
         agreement: id,
