@@ -37,6 +37,19 @@ export class DurableSender {
     private readonly stop: { stopped: boolean },
   ) {}
 
+  /**
+   * When the oldest transaction still in flight was recorded (unix ms; undefined when none), for the operator's
+   * metrics. A transaction recorded by an older version without the time counts from when this process saw it.
+   */
+  pendingSince(): number | undefined {
+    const p = this.store.state.pendingTx;
+    if (!p) return undefined;
+    if (p.recordedAt !== undefined) return p.recordedAt;
+    if (this.seen?.hash !== p.hash) this.seen = { hash: p.hash, at: Date.now() };
+    return this.seen.at;
+  }
+  private seen: { hash: string; at: number } | undefined;
+
   private get provider(): Provider {
     return this.c.provider;
   }
@@ -92,6 +105,7 @@ export class DurableSender {
       nonce: Number(populated.nonce),
       from: this.sender.address,
       items: items.map((i) => ({ kind: i.kind, id: i.id, milestone: i.milestone })),
+      recordedAt: Date.now(),
     };
     this.store.save();
     this.hooks.afterRecord?.();

@@ -16,6 +16,8 @@ export interface PendingTx {
   nonce: number;
   from: string;
   items: { kind: "post" | "settle"; id: string; milestone: number }[];
+  /** When it was recorded (unix ms; absent in older state files). */
+  recordedAt?: number;
 }
 
 export interface DaemonState {
