@@ -371,7 +371,7 @@ describe("oracle RPC failover (hardhat node, two proxies, daemon process)", func
     await waitForLog(d, (l) => l.action === "start", "the daemon did not start");
     expect(logsOf(d).find((l) => l.action === "rpc")).to.deep.include({ url: p1.url, level: "info" });
     let t = await chainNow(chain);
-    const idA = await createAgreement(chain, account(1), oracle.address, t - 60, [t + 3, t + 3600]);
+    const idA = await createAgreement(chain, account(1), oracle.address, t - 60, [t + 6, t + 3600]);
     const postedA = await waitForLog(
       d,
       (l) => l.action === "posted" && l.agreement === idA.toString(),
@@ -384,7 +384,7 @@ describe("oracle RPC failover (hardhat node, two proxies, daemon process)", func
     // Proxy 1 dies mid-run, before agreement B's milestone falls due.
     await p1.kill();
     t = await chainNow(chain);
-    const idB = await createAgreement(chain, account(3), oracle.address, t - 60, [t + 3]);
+    const idB = await createAgreement(chain, account(3), oracle.address, t - 60, [t + 6]);
     const postedB = await waitForLog(
       d,
       (l) => l.action === "posted" && l.agreement === idB.toString(),
