@@ -17,22 +17,15 @@
  *    carries an access token in its path, query string or user info.
  * It stays on a URL until that URL fails (no return to the first one): every URL of the list is trusted alike.
  *
- * Why not ethers' `FallbackProvider`: it is built for distrust between providers, not for failover. It sends
- * each request to several providers by weight and priority and accepts an answer once a quorum agrees (with one
- * provider of quorum 1 it still starts the next one after a stall timeout, so a slow URL means duplicate requests,
- * `eth_sendRawTransaction` included); it detects each provider's network on its own and compares them with each
- * other, not with the chain id the config pins, and never checks again after a switch; it is not a
- * `JsonRpcProvider` (no `send`, no batches of our own); and it neither names the URL it uses nor counts errors by
- * URL. Failover in order with a chain id check per URL is a few lines over `_send`.
+ * Why not ethers' `FallbackProvider`: it is built for providers that distrust one another, not for failover in
+ * order. It sends a request to providers by priority and weight until a quorum of equal answers (with quorum 1 it
+ * still starts the next provider whenever one stalls for its `stallTimeout`, 400 ms by default: duplicate requests
+ * on a slow URL), and broadcasts every transaction to every provider; at start it waits for every provider and
+ * only checks that their chain ids agree with one another, not with the chain id the config pins, and never checks
+ * a provider again; it is not a `JsonRpcProvider`; and it neither says which URL it uses nor counts errors by URL.
+ * Failover in order with a chain id check per URL is a few lines over `_send`.
  */
-import {
-  type JsonRpcError,
-  type JsonRpcPayload,
-  JsonRpcProvider,
-  type JsonRpcResult,
-  Network,
-  FetchRequest,
-} from "ethers";
+import { type JsonRpcError, type JsonRpcPayload, JsonRpcProvider, type JsonRpcResult, Network } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { UserError } from "../lib/errors";
 import { isPublicNetwork, PUBLIC_NETWORKS, rpcUrls } from "../adapters/networks";
@@ -136,6 +129,19 @@ function reasonOf(err: unknown, timeoutMs: number): string {
   return msg.split("\n")[0] || String(err);
 }
 
+/** `reason` with the endpoint's URL, or its secret-bearing parts, replaced by the redacted label (belt and braces). */
+function scrub(reason: string, e: Endpoint): string {
+  let out = reason.split(e.url).join(e.label);
+  try {
+    const u = new URL(e.url);
+    for (const secret of [u.pathname.length > 1 ? u.pathname : "", u.search, u.username, u.password])
+      if (secret.length > 1) out = out.split(secret).join("***");
+  } catch {
+    // not a URL: nothing more to hide
+  }
+  return out;
+}
+
 export class FailoverProvider extends JsonRpcProvider {
   readonly endpoints: Endpoint[];
   private active = 0;
@@ -176,7 +182,7 @@ export class FailoverProvider extends JsonRpcProvider {
         try {
           return { id: await this.chainIdOf(e) };
         } catch (err) {
-          return { error: reasonOf(err, this.opts.timeoutMs) };
+          return { error: scrub(reasonOf(err, this.opts.timeoutMs), e) };
         }
       }),
     );
@@ -209,12 +215,6 @@ export class FailoverProvider extends JsonRpcProvider {
       this.announce(`start: first of ${this.endpoints.length} URL(s) answering chain ${this.opts.chainId}`);
   }
 
-  override _getConnection(): FetchRequest {
-    const req = new FetchRequest(this.endpoints[this.active].url);
-    req.timeout = this.opts.timeoutMs;
-    return req;
-  }
-
   // JsonRpcProvider declares JsonRpcResult[]; the answers may hold JsonRpcErrors too, as with any node.
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const failures: string[] = [];
@@ -236,7 +236,7 @@ export class FailoverProvider extends JsonRpcProvider {
           this.moveOn(i, err.message);
           continue;
         }
-        const reason = reasonOf(err, this.opts.timeoutMs);
+        const reason = scrub(reasonOf(err, this.opts.timeoutMs), e);
         failures.push(`${e.label}: ${reason}`);
         this.countError(e, reason);
         const method = Array.isArray(payload) ? `batch of ${payload.length}` : payload.method;
