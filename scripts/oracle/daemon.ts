@@ -33,7 +33,7 @@ import { escrowDeployment } from "../adapters/escrow";
 import { FileSource } from "./file-source";
 import { type DaemonHooks, daemonHooks } from "./hooks";
 import { Logger } from "./log";
-import { type DaemonObserver, monitorFromArgs } from "./monitoring";
+import type { DaemonObserver } from "./monitoring";
 import { daemonProvider } from "./rpc";
 import type { MetricSpec } from "../lib/kpi/spec";
 import { type Tolerances, parseTolerances } from "../lib/kpi/tolerance";
@@ -301,7 +301,10 @@ export async function runCommand(
   logger = new Logger(),
 ): Promise<{ exitCode: number }> {
   const intervalMs = positiveInt(args.interval, "--interval", 30) * 1000;
-  const monitor = monitorFromArgs(args, intervalMs); // --metrics-port
+  // --metrics-port (prom-client is loaded only then)
+  const monitor = [args.metricsPort, args.metricsHost, args.healthIntervals].some((v) => v !== undefined)
+    ? (await import("./monitoring")).monitorFromArgs(args, intervalMs)
+    : undefined;
   if (monitor) logger = monitor.tap(logger);
   const specs = specsFromArgs(args);
   const tolerances = parseTolerances(args.tolerance, specs);

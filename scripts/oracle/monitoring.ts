@@ -10,8 +10,8 @@
  *  - rounds, the last good round and the milestones due: the daemon calls the `DaemonObserver` methods;
  *  - the age of the transaction in flight: the sender's `pendingSince()`, read at each scrape;
  *  - RPC errors by URL and the URL in use: the FailoverProvider's listener;
- *  - the relayer's balance and the fee per gas: read after each good round (`setRelayerBalance` and
- *    `setGasPrice` are public, so that other parts of the daemon can set them too).
+ *  - the relayer's balance and the fee per gas: read after each good round, unless the daemon reported them in the
+ *    round (`DaemonObserver.relayerBalance`); `setRelayerBalance` and `setGasPrice` are public too.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -38,6 +38,11 @@ export interface DaemonObserver {
   roundDone(): Promise<void>;
   /** The round failed with `error` (it is retried). */
   roundFailed(error: string): void;
+  /**
+   * The daemon read the relayer's balance (and the fee per gas) itself this round: the gauges take these values
+   * and the monitor does not read them again after the round.
+   */
+  relayerBalance?(wei: bigint, feePerGas?: bigint): void;
 }
 
 export interface MonitorOptions {
@@ -117,6 +122,8 @@ export class OracleMonitor implements DaemonObserver {
   private chain: { provider: Provider; relayer: string } | undefined;
   private rpc: FailoverProvider | undefined;
   private readErrorLogged = "";
+  /** The daemon reported the balance in this round (relayerBalance): no read of our own after it. */
+  private balanceReported = false;
   private log: Logger | undefined;
 
   constructor(readonly opts: MonitorOptions) {
@@ -278,7 +285,14 @@ export class OracleMonitor implements DaemonObserver {
     this.gasPriceWei.set(Number(wei));
   }
 
+  relayerBalance(wei: bigint, feePerGas?: bigint): void {
+    this.setRelayerBalance(wei);
+    if (feePerGas !== undefined) this.setGasPrice(feePerGas);
+    this.balanceReported = true;
+  }
+
   roundStart(now: number): void {
+    this.balanceReported = false;
     this.collecting = new Map();
     this.nextOffset = now - this.clock() / 1000;
   }
@@ -293,7 +307,7 @@ export class OracleMonitor implements DaemonObserver {
       this.offset = this.nextOffset;
       this.collecting = undefined;
     }
-    if (this.chain) {
+    if (this.chain && !this.balanceReported) {
       try {
         const [balance, fees] = await Promise.all([
           this.chain.provider.getBalance(this.chain.relayer),

@@ -116,6 +116,11 @@ export interface FailoverOptions {
   source: string;
   /** The network's name, for messages. */
   network: string;
+  /**
+   * ethers' JSON-RPC batching (calls made within `stallMs` of each other go in one HTTP request). Default off:
+   * each call is sent at once on its own, as with Hardhat's provider (no 10 ms stall before sequential calls).
+   */
+  batch?: { maxCount: number; stallMs: number };
 }
 
 /** Why a request failed, in a few words without the URL (a transport error's code, the HTTP status, a timeout). */
@@ -159,7 +164,12 @@ export class FailoverProvider extends JsonRpcProvider {
     const network = Network.from(opts.chainId);
     // staticNetwork: ethers never asks eth_chainId itself (start() and every switch check it against the pin);
     // cacheTimeout -1: no reuse of an earlier identical call's answer (two quick transactions would get one nonce).
-    super(urls[0], network, { staticNetwork: network, cacheTimeout: -1 });
+    super(urls[0], network, {
+      staticNetwork: network,
+      cacheTimeout: -1,
+      batchMaxCount: opts.batch?.maxCount ?? 1,
+      batchStallTime: opts.batch?.stallMs ?? 0,
+    });
     this.endpoints = urls.map((url) => ({ url, label: redactUrl(url), errors: 0, refused: false }));
   }
 

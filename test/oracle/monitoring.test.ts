@@ -159,6 +159,17 @@ describe("oracle monitoring (in process)", function () {
       "refused",
       "refused",
     ]);
+    // The daemon may report the balance itself during a round: then the monitor reads nothing after it.
+    let reads = 0;
+    (provider as unknown as { getBalance: () => Promise<bigint> }).getBalance = async () => (reads++, 1n);
+    m.roundStart(chain + 10);
+    m.due("6", 0, chain + 500);
+    m.relayerBalance(7n * 10n ** 17n, 4n * 10n ** 9n);
+    await m.roundDone();
+    text = await m.registry.metrics();
+    expect(reads).to.equal(0);
+    expect(sample(text, "sla_oracle_relayer_balance_wei")).to.equal(7e17);
+    expect(sample(text, "sla_oracle_gas_price_wei")).to.equal(4e9);
     // A failed round leaves the last good round's deadlines; the balance can be set from outside.
     m.roundStart(chain + 20);
     m.roundFailed("no RPC URL answered");
