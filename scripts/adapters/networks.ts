@@ -158,21 +158,34 @@ function notSet(name: string, alternative = ""): ConfigError {
   return new ConfigError(`${name} is not set: add it${alternative} to .env (see .env.example)`);
 }
 
-/** The RPC URL of a public network; throws, naming the variable, when it is missing or not an http(s) URL. */
-export function rpcUrl(env: Env, network: PublicNetworkName): string {
+/**
+ * The RPC URLs of a public network: its variable holds one URL or several, comma separated, in the order the oracle
+ * daemon fails over through (docs/oracle.md, "RPC failover"). Throws, naming the variable (and the entry when there
+ * are several, never its value), when it is missing or an entry is not an http(s) URL.
+ */
+export function rpcUrls(env: Env, network: PublicNetworkName): string[] {
   const name = PUBLIC_NETWORKS[network].rpcVar;
   const value = readVar(env, name);
   if (value === undefined) throw notSet(name);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${name}: expected an http:// or https:// URL`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`${name}: expected an http:// or https:// URL, not ${url.protocol}//`);
-  }
-  return value;
+  const entries = value.split(",").map((v) => v.trim());
+  return entries.map((entry, i) => {
+    const which = entries.length > 1 ? `${name} (entry ${i + 1} of ${entries.length})` : name;
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new ConfigError(`${which}: expected an http:// or https:// URL`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new ConfigError(`${which}: expected an http:// or https:// URL, not ${url.protocol}//`);
+    }
+    return entry;
+  });
+}
+
+/** The RPC URL Hardhat uses for a public network: the first of its variable's URLs (see rpcUrls). */
+export function rpcUrl(env: Env, network: PublicNetworkName): string {
+  return rpcUrls(env, network)[0];
 }
 
 /** secp256k1's group order: a private key is in [1, N). */

@@ -86,6 +86,11 @@ export interface OracleArgs {
   blockRange?: string;
   once?: boolean;
   noSettle?: boolean;
+  rpc?: string;
+  rpcTimeout?: string;
+  metricsPort?: string;
+  metricsHost?: string;
+  healthIntervals?: string;
   // probe
   url?: string;
   store?: string;
@@ -117,12 +122,13 @@ export interface Connection {
  * The escrow on `--network`, its chain id and EIP-712 domain. The RPC's chain id must equal the chain id the
  * Hardhat config pins for the network: otherwise a lying RPC could obtain a signature valid on another chain
  * where an escrow sits at the same address (the deployment is deterministic). `signing` commands refuse a
- * network that pins no chain id.
+ * network that pins no chain id. `provider` (the daemon's, rpc.ts) replaces Hardhat's for everything.
  */
 export async function connect(
   hre: HardhatRuntimeEnvironment,
   escrowFlag?: string,
   signing = false,
+  provider: Provider = hre.ethers.provider,
 ): Promise<Connection> {
   const configured = hre.network.config.chainId;
   if (configured === undefined && signing) {
@@ -130,12 +136,12 @@ export async function connect(
       `--network ${hre.network.name}: the Hardhat config gives this network no chainId; set it, so that a wrong or lying RPC cannot obtain a signature for another chain`,
     );
   }
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const chainId = (await provider.getNetwork()).chainId;
   if (configured !== undefined && BigInt(configured) !== chainId)
     throw chainIdMismatch(hre.network.name, BigInt(configured), chainId);
-  const escrow = await getEscrow(hre, escrowFlag);
+  const escrow = await getEscrow(hre, escrowFlag, provider === hre.ethers.provider ? undefined : provider);
   const domain = await escrowDomain(escrow, chainId);
-  return { escrow, address: await escrow.getAddress(), chainId, domain, provider: hre.ethers.provider };
+  return { escrow, address: await escrow.getAddress(), chainId, domain, provider };
 }
 
 /** The oracle's state folder: `--state`, else oracle-state/<network>/<key address> (shared by `run`, `attest` and `sign`). */

@@ -15,6 +15,7 @@
  * 2N / 200 eth_calls of reads and N / 200 of digest checks (scripts/oracle/bench.ts measures it: BENCH_SCALE=1).
  * RPC failures retry the round with exponential backoff and full jitter; SIGINT/SIGTERM stop it cleanly;
  * --once runs one round (for cron). Logs are one JSON object per line. The state folder is run/state.ts's.
+ * Its provider fails over between the network's RPC URLs (rpc.ts); --metrics-port serves metrics (monitoring.ts).
  */
 import path from "node:path";
 import type { Wallet } from "ethers";
@@ -32,9 +33,12 @@ import {
   specsFromArgs,
   stateDirOf,
 } from "./commands";
+import { escrowDeployment } from "../adapters/escrow";
 import { FileSource } from "./file-source";
 import { type DaemonHooks, daemonHooks } from "./hooks";
 import { Logger } from "./log";
+import type { DaemonObserver } from "./monitoring";
+import { daemonProvider } from "./rpc";
 import type { MetricSpec } from "../lib/kpi/spec";
 import { type Tolerances, parseTolerances } from "../lib/kpi/tolerance";
 import type { Sources } from "./measure";
@@ -76,6 +80,8 @@ export interface DaemonOptions {
   proposalWindowSeconds: number;
   /** Fees, replacements and finality (run/sender.ts TX_DEFAULTS for what is left out). */
   tx?: Partial<TxOptions>;
+  /** Told about rounds and due milestones (the metrics of --metrics-port). */
+  observer?: DaemonObserver;
 }
 
 /** Full-jitter exponential backoff: uniform in [0, min(cap, base * 2^attempt)]. */
@@ -146,6 +152,11 @@ export class Daemon {
     return this.sender.pendingStatus();
   }
 
+  /** When the transaction in flight was recorded (unix ms), or undefined (the metrics read it). */
+  pendingSince(): number | undefined {
+    return this.sender.pendingSince();
+  }
+
   requestStop(signal: string): void {
     if (this.stop.stopped) return;
     this.stop.stopped = true;
@@ -168,12 +179,14 @@ export class Daemon {
     while (!this.stop.stopped) {
       try {
         await this.round();
+        await this.opts.observer?.roundDone();
         attempt = 0;
         if (this.opts.once) break;
         await sleep(this.opts.intervalMs, this.stop);
       } catch (err) {
         if (err instanceof UserError) throw err;
         const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+        this.opts.observer?.roundFailed(message);
         attempt++;
         if (this.opts.once && attempt >= this.opts.onceAttempts) {
           this.log.error({ action: "give-up", attempts: attempt, error: message });
@@ -210,6 +223,7 @@ export class Daemon {
       .map(([id]) => id);
     await this.terms.ensure(this.c.escrow, followed);
     const now = await nextBlockTime(this.c.provider);
+    this.opts.observer?.roundStart(now);
     // The milestones that may need something: a milestone not yet due needs nothing (no posting before dueAt, no
     // attestation to settle). A settled one is read again (a reorganisation can undo a settlement), in the batch.
     const open: { terms: AgreementTerms; milestones: number[] }[] = [];
@@ -298,6 +312,7 @@ export class Daemon {
       now >= window.from &&
       now <= window.until
     ) {
+      this.opts.observer?.due(id, m, window.until);
       const measureAt = window.from + this.opts.lagSeconds;
       if (now < measureAt) return undefined; // let the last probes of the period land
       const post = await this.cosigner.prepare(terms, m, now); // only the relaying waits its turn
@@ -361,6 +376,12 @@ export async function runCommand(
   args: OracleArgs,
   logger = new Logger(),
 ): Promise<{ exitCode: number }> {
+  const intervalMs = positiveInt(args.interval, "--interval", 30) * 1000;
+  // --metrics-port (prom-client is loaded only then)
+  const monitor = [args.metricsPort, args.metricsHost, args.healthIntervals].some((v) => v !== undefined)
+    ? (await import("./monitoring")).monitorFromArgs(args, intervalMs)
+    : undefined;
+  if (monitor) logger = monitor.tap(logger);
   const specs = specsFromArgs(args);
   const tolerances = parseTolerances(args.tolerance, specs);
   let prober: Prober | undefined;
@@ -386,13 +407,18 @@ export async function runCommand(
   }
   const sources = await makeSources(args, specs, probes);
   const oracle = await loadOracleKey({ keystore: args.keystore });
-  const c = await connect(hre, args.escrow, true);
+  // The daemon's own provider over the network's RPC URLs (--rpc or the network's), with failover (rpc.ts).
+  const rpc = await daemonProvider(hre, args, logger);
+  const c = await connect(hre, args.escrow, true, rpc).catch((err: unknown) => {
+    rpc?.destroy();
+    throw err;
+  });
   const sender = relayerKey(oracle).connect(c.provider);
   let fromBlock = 0;
   if (args.fromBlock !== undefined) fromBlock = positiveInt(args.fromBlock, "--from-block", 0);
   else if (!args.escrow) {
-    const d = await hre.deployments.getOrNull("SLAEscrow");
-    fromBlock = d?.receipt?.blockNumber ?? 0;
+    const d = await escrowDeployment(hre, rpc && c.chainId);
+    fromBlock = d?.blockNumber ?? 0;
   }
   const daemon = new Daemon(
     c,
@@ -405,7 +431,7 @@ export async function runCommand(
       sources,
       stateDir: stateDirOf(hre, args, oracle),
       sharedDir: args.shared,
-      intervalMs: positiveInt(args.interval, "--interval", 30) * 1000,
+      intervalMs,
       blockRange: positiveInt(args.blockRange, "--block-range", 5000),
       fromBlock,
       once: args.once === true,
@@ -417,10 +443,28 @@ export async function runCommand(
       proposalWindowSeconds: nonNegative(args.proposalWindow, "--proposal-window", 60),
       lagSeconds: nonNegative(args.lag, "--lag", prober ? Math.ceil(prober.cfg.timeoutMs / 1000) + 1 : 0),
       tx: txOptionsFromArgs(hre.network.name, hre.network.config, args),
+      observer: monitor,
     },
     logger,
   );
+  monitor?.attach({
+    provider: c.provider,
+    relayer: sender.address,
+    pendingSince: () => daemon.pendingSince(),
+    rpc,
+    info: {
+      network: hre.network.name,
+      chainId: c.chainId,
+      escrow: c.address,
+      oracle: oracleIdentity(oracle, args.oracleAddress),
+    },
+  });
   daemon.open();
+  const metricsServer = await monitor?.serve(logger).catch((err: unknown) => {
+    daemon.close();
+    rpc?.destroy();
+    throw err;
+  });
   const onSignal = (sig: NodeJS.Signals): void => daemon.requestStop(sig);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -434,5 +478,7 @@ export async function runCommand(
     process.off("SIGTERM", onSignal);
     await prober?.stop();
     daemon.close();
+    await metricsServer?.close();
+    rpc?.destroy();
   }
 }

@@ -83,6 +83,20 @@ task("oracle", "The SLA oracle: attest | verify | sign | post | run | probe (see
     "minPostings",
     "run: warn when the relayer's balance pays for fewer postings than this at the current fees (default 10; 0: never)",
   )
+  .addOptionalParam(
+    "rpc",
+    "run: RPC URL(s), comma separated, in failover order, instead of the network's (default: its URL, or its *_RPC_URL list)",
+  )
+  .addOptionalParam(
+    "rpcTimeout",
+    "run: per-request RPC timeout in ms before the next URL is tried (default: the network's timeout, else 10000)",
+  )
+  .addOptionalParam("metricsPort", "run: serve Prometheus metrics (/metrics) and /healthz on this port (0: any)")
+  .addOptionalParam("metricsHost", "run --metrics-port: address to listen on (default 127.0.0.1)")
+  .addOptionalParam(
+    "healthIntervals",
+    "run --metrics-port: /healthz answers 200 while the last good round is at most this many intervals old (default 3)",
+  )
   .setAction(async (args, hre) => {
     const { runOracleTask } = await import("./cli");
     return runOracleTask(args, hre);

@@ -1,8 +1,9 @@
 /**
  * A real Prometheus server for the tests (the Debian package `prometheus`): series are backfilled from OpenMetrics
  * text with `promtool tsdb create-blocks-from openmetrics`, so nothing waits for scrapes, then `prometheus` serves
- * them on a free local port. `requirePrometheus` skips a suite (saying so) only when the binaries are absent, and
- * fails it instead under REQUIRE_PROMETHEUS=1 (.ci/run sets it, since CI installs Prometheus).
+ * them on a free local port; or it scrapes live targets (`scrape`) and evaluates rule files. `requirePrometheus`
+ * skips a suite (saying so) only when the binaries are absent, and fails it instead under REQUIRE_PROMETHEUS=1
+ * (.ci/run sets it, since CI installs Prometheus).
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -32,20 +33,44 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
+/** Live scraping: `targets` (host:port) in job `job`, every `intervalSeconds`; `ruleFiles` evaluated as often. */
+export interface ScrapeConfig {
+  job: string;
+  targets: string[];
+  intervalSeconds: number;
+  ruleFiles?: string[];
+}
+
 /**
- * Backfills `openMetricsText` (ending in `# EOF`) into `dir`/data and starts Prometheus on it; resolves once
- * `/-/ready` answers 200.
+ * Backfills `openMetricsText` (ending in `# EOF`; "" for none) into `dir`/data and starts Prometheus on it,
+ * scraping `scrape` when given; resolves once `/-/ready` answers 200.
  */
-export async function startPrometheus(dir: string, openMetricsText: string): Promise<RunningPrometheus> {
-  const om = path.join(dir, "series.om");
-  fs.writeFileSync(om, openMetricsText);
+export async function startPrometheus(
+  dir: string,
+  openMetricsText: string,
+  scrape?: ScrapeConfig,
+): Promise<RunningPrometheus> {
   const data = path.join(dir, "data");
-  const backfill = spawnSync("promtool", ["tsdb", "create-blocks-from", "openmetrics", om, data], {
-    encoding: "utf8",
-  });
-  expect(backfill.status, backfill.stderr + backfill.stdout).to.equal(0);
+  if (openMetricsText !== "") {
+    const om = path.join(dir, "series.om");
+    fs.writeFileSync(om, openMetricsText);
+    const backfill = spawnSync("promtool", ["tsdb", "create-blocks-from", "openmetrics", om, data], {
+      encoding: "utf8",
+    });
+    expect(backfill.status, backfill.stderr + backfill.stdout).to.equal(0);
+  }
   const config = path.join(dir, "prometheus.yml");
-  fs.writeFileSync(config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n");
+  fs.writeFileSync(
+    config,
+    scrape === undefined
+      ? "global:\n  scrape_interval: 15s\nscrape_configs: []\n"
+      : JSON.stringify({
+          // JSON is YAML
+          global: { scrape_interval: `${scrape.intervalSeconds}s`, evaluation_interval: `${scrape.intervalSeconds}s` },
+          rule_files: scrape.ruleFiles ?? [],
+          scrape_configs: [{ job_name: scrape.job, static_configs: [{ targets: scrape.targets }] }],
+        }),
+  );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const prom = spawn(

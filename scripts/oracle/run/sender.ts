@@ -119,6 +119,15 @@ export class DurableSender {
     this.opts = { ...TX_DEFAULTS, ...opts };
   }
 
+  /**
+   * When the oldest transaction still in flight was recorded (unix ms; undefined when none), for the operator's
+   * metrics. A transaction recorded by an older version without the time counts from when this process saw it.
+   */
+  pendingSince(): number | undefined {
+    return this.pendingStatus()?.since;
+  }
+  private seen: { nonce: number; at: number } | undefined;
+
   private get provider(): Provider {
     return this.c.provider;
   }
@@ -132,7 +141,12 @@ export class DurableSender {
   pendingStatus(): { hash: string; nonce: number; since: number; transactions: number } | undefined {
     const p = this.store.state.pendingTx;
     if (!p) return undefined;
-    const since = p.txs?.[0]?.recordedAt ?? p.waitingSince?.at ?? Date.now();
+    let since = p.recordedAt ?? p.txs?.[0]?.recordedAt;
+    if (since === undefined) {
+      // Recorded by an older version, without the time: it counts from when this process first saw the nonce.
+      if (this.seen?.nonce !== p.nonce) this.seen = { nonce: p.nonce, at: Date.now() };
+      since = this.seen.at;
+    }
     return { hash: p.hash, nonce: p.nonce, since, transactions: p.txs?.length ?? 1 };
   }
 
@@ -236,6 +250,7 @@ export class DurableSender {
       gasLimit: gasLimit.toString(),
       txs: [signedTx(hash, raw, quote.fees)],
       waitingSince: { at: Date.now(), block: head },
+      recordedAt: Date.now(),
     };
     this.store.save();
     this.hooks.afterRecord?.();

@@ -38,6 +38,8 @@ export interface PendingTx {
   waitingSince?: { at: number; block: number };
   /** The receipt found, while the transaction waits for its confirmations. */
   mined?: { hash: string; block: number; blockHash: string };
+  /** When it was recorded (unix ms; absent in older state files). */
+  recordedAt?: number;
 }
 
 export interface DaemonState {
