@@ -299,24 +299,7 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
 
     // ---- B: a daemon on a CSV file (oracle = account 11), two agreements x three milestones. ----
     const oracleB = account(11);
-    const t0 = Math.max(await latest(), now()) + 2;
-    const dues = [t0 + 10, t0 + 36, t0 + 42];
-    const idB1 = await create(account(1), oracleB.address, t0, dues);
-    const idB2 = await create(account(3), oracleB.address, t0, dues);
-    const rows: Sample[] = [];
-    for (let t = t0 - 5; t < dues[2] + 5; t++) {
-      for (let k = 0; k < 10; k++) {
-        const m = dues.findIndex((d) => t < d);
-        rows.push(
-          k < m + 1 && t % 3 === 0
-            ? { timestamp: t, ok: false, latencyMs: null }
-            : { timestamp: t, ok: true, latencyMs: 50 + k * 10 + (t % 7) },
-        );
-      }
-    }
     const csv = path.join(dir, "b", "samples.csv");
-    fs.mkdirSync(path.dirname(csv), { recursive: true });
-    fs.writeFileSync(csv, formatSamplesCsv(rows));
     const stateB = path.join(dir, "b", "state");
     const runB = (crash?: string) =>
       start(
@@ -408,8 +391,37 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
     const idA = await create(account(4), oracleA.address, a0, [a0 + 8, a0 + 12]);
     outage = [a0 + 3, a0 + 5];
 
-    // B, run 1: killed by SIGKILL after recording its first transaction, before broadcasting it.
+    // B, run 1: killed by SIGKILL after recording its first transaction, before broadcasting it. Its two agreements
+    // are created once it runs, with milestone 1 due only after runs 2 and 3 have started too: the gap is three
+    // times how long a daemon took to start here (a loaded machine starts processes slowly), so the scenario
+    // below (milestone 0 posted by run 1's record, milestone 1 falling due during run 3's RPC outage) does not
+    // depend on the machine's speed.
+    const spawnedAt = Date.now();
     const b1 = runB("after-record");
+    await waitFor(
+      () => logsOf(b1).some((l) => l.action === "start"),
+      120_000,
+      () => `daemon B did not start:\n${b1.stderr.join("\n")}`,
+    );
+    const startup = Math.ceil((Date.now() - spawnedAt) / 1000);
+    const t0 = Math.max(await latest(), now()) + 2;
+    const gap = Math.max(26, 3 * startup + 10);
+    const dues = [t0 + 10, t0 + 10 + gap, t0 + 16 + gap];
+    const rows: Sample[] = [];
+    for (let t = t0 - 5; t < dues[2] + 5; t++) {
+      for (let k = 0; k < 10; k++) {
+        const m = dues.findIndex((d) => t < d);
+        rows.push(
+          k < m + 1 && t % 3 === 0
+            ? { timestamp: t, ok: false, latencyMs: null }
+            : { timestamp: t, ok: true, latencyMs: 50 + k * 10 + (t % 7) },
+        );
+      }
+    }
+    fs.mkdirSync(path.dirname(csv), { recursive: true });
+    fs.writeFileSync(csv, formatSamplesCsv(rows));
+    const idB1 = await create(account(1), oracleB.address, t0, dues);
+    const idB2 = await create(account(3), oracleB.address, t0, dues);
     const b1Exit = await exitOf(b1);
     expect(b1Exit.signal, b1.stderr.join("\n")).to.equal("SIGKILL");
     expect(logsOf(b1).filter((l) => l.action === "posting").length).to.equal(0);
