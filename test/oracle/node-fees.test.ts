@@ -1,10 +1,11 @@
 /**
  * Fees, replacements, finality and the relayer's balance against a real `hardhat node` (a separate process on a
  * free port), with the daemon run as separate CLI processes (`--config test/oracle/e2e/hardhat.config.ts
- * --network e2e`) through an HTTP proxy that counts their JSON-RPC requests. Blocks are mined by the test only
- * (automine off, no interval mining), the base fee of each block set with `hardhat_setNextBlockBaseFeePerGas` and
- * milestones made due by a block's timestamp, so every step waits for an event (a state file, a log line, a
- * transaction in the node's pool, the daemon's next look at the chain), never for luck:
+ * --network e2e`) through an HTTP proxy that counts their JSON-RPC requests (the node, the processes, the proxy and
+ * the agreements: test/oracle/e2e/processes.ts). Blocks are mined by the test only (automine off, no interval
+ * mining), the base fee of each block set with `hardhat_setNextBlockBaseFeePerGas` and milestones made due by a
+ * block's timestamp, so every step waits for an event (a state file, a log line, a transaction in the node's pool,
+ * the daemon's next look at the chain), never for luck:
  *  (a) a posting kept out by the base fee is replaced at the same nonce, each replacement >= 12.5% above the last
  *      and recorded before it is broadcast (the daemon killed after recording one: the node never saw it; the
  *      restarted daemon broadcasts those bytes), until one is mined; one nonce, one posting;
@@ -18,182 +19,62 @@
  *      one that pays for fewer than --min-postings: the warning, and the posting goes out.
  * Skipped with ORACLE_E2E=0 and under solidity-coverage, like e2e.test.ts.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
-import type net from "node:net";
 import path from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
-import {
-  Contract,
-  HDNodeWallet,
-  JsonRpcProvider,
-  Mnemonic,
-  Transaction,
-  Wallet,
-  ZeroAddress,
-  keccak256,
-  parseEther,
-} from "ethers";
+import { Contract, JsonRpcProvider, Transaction, Wallet, keccak256, parseEther } from "ethers";
 import { formatSamplesCsv } from "../../scripts/oracle/csv";
-import { REFERENCE_METRICS } from "../../scripts/lib/reference";
 import { formatTime } from "../../scripts/lib/time";
 import { bumped, formatGwei, isReplacement } from "../../scripts/oracle/run/fees";
 import type { PendingTx, SignedTx } from "../../scripts/oracle/run/state";
-import { HARDHAT_MNEMONIC, freePort, tempDir, waitFor } from "./helpers";
+import { tempDir, waitFor } from "./helpers";
+import {
+  ATTEST_GRACE,
+  type Chain,
+  type Proc,
+  RpcServer,
+  account,
+  chainNow,
+  createAgreement,
+  exitOf,
+  logsOf,
+  startChain,
+  startCli,
+  waitForLog,
+} from "./e2e/processes";
 
-const ROOT = path.resolve(__dirname, "../..");
-const CLI = require.resolve("hardhat/internal/cli/cli.js");
-const CONFIG = path.join(__dirname, "e2e", "hardhat.config.ts");
 const METRICS_SPEC = "availability_ppm,latency_p95_ms";
-const GRACE = 3600;
 const WAIT = 90_000;
 
-function account(i: number): Wallet {
-  const w = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), `m/44'/60'/0'/0/${i}`);
-  return new Wallet(w.privateKey);
-}
-
-type Log = Record<string, unknown> & { action: string; level: string; txHash?: string; milestone?: number };
-
-interface Proc {
-  child: ChildProcess;
-  lines: string[];
-  stderr: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** An HTTP proxy in front of the node that records the JSON-RPC methods the daemons call. */
-class RpcProxy {
-  private server?: http.Server;
-  readonly calls: { method: string; first?: unknown }[] = [];
-  port = 0;
-  constructor(private readonly target: number) {}
-
-  async start(): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        const body = Buffer.concat(chunks);
-        try {
-          const parsed = JSON.parse(body.toString()) as unknown;
-          for (const r of (Array.isArray(parsed) ? parsed : [parsed]) as { method: string; params?: unknown[] }[])
-            this.calls.push({ method: r.method, first: r.params?.[0] });
-        } catch {
-          // not JSON: forwarded as is
-        }
-        const up = http.request(
-          { host: "127.0.0.1", port: this.target, method: req.method, path: req.url, headers: req.headers },
-          (u) => {
-            res.writeHead(u.statusCode ?? 502, u.headers);
-            u.pipe(res);
-          },
-        );
-        up.on("error", () => res.destroy());
-        up.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    s?.closeAllConnections();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
-
-  /** The daemon's looks at the chain: `eth_getBlockByNumber("latest")`. */
-  heads(): number {
-    return this.calls.filter((c) => c.method === "eth_getBlockByNumber" && c.first === "latest").length;
-  }
-
-  sends(): number {
-    return this.calls.filter((c) => c.method === "eth_sendRawTransaction").length;
-  }
-}
+type Log = Record<string, unknown>;
 
 describe("oracle fees, replacements and finality (hardhat node, CLI processes)", function () {
   const procs: ChildProcess[] = [];
   let dir = "";
   let env: NodeJS.ProcessEnv = {};
-  let node: Proc;
+  let chain: Chain;
   let provider: JsonRpcProvider;
   let escrow: Contract;
-  let proxy: RpcProxy;
+  let proxy: RpcServer;
 
   const rpc = (method: string, params: unknown[] = []) => provider.send(method, params) as Promise<unknown>;
   const hex = (n: bigint | number) => "0x" + BigInt(n).toString(16);
 
-  function start(args: string[], extraEnv: Record<string, string> = {}, viaProxy = true): Proc {
-    const childEnv: NodeJS.ProcessEnv = { ...env, ...extraEnv };
-    if (viaProxy) childEnv.E2E_RPC_URL = `http://127.0.0.1:${proxy.port}`;
-    const child = spawn(process.execPath, [CLI, ...args, "--config", CONFIG], {
-      cwd: ROOT,
-      env: childEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    procs.push(child);
-    const p: Proc = {
-      child,
-      lines: [],
-      stderr: [],
-      exited: new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal }))),
-    };
-    const logFile = path.join(dir, "logs", `${procs.length}-${args.slice(0, 2).join("-")}.log`);
-    fs.mkdirSync(path.dirname(logFile), { recursive: true });
-    let buf = "";
-    child.stdout!.on("data", (b: Buffer) => {
-      fs.appendFileSync(logFile, b);
-      buf += b.toString();
-      const parts = buf.split("\n");
-      buf = parts.pop() ?? "";
-      p.lines.push(...parts);
-    });
-    child.stderr!.on("data", (b: Buffer) => {
-      fs.appendFileSync(logFile, b);
-      p.stderr.push(
-        ...b
-          .toString()
-          .split("\n")
-          .filter((l) => l.trim() !== "" && !l.startsWith("npm warn")),
-      );
-    });
-    return p;
-  }
+  /** A CLI process on `--network e2e` through the proxy, with `extraEnv` (keys, ORACLE_TEST_CRASH). */
+  const start = (args: string[], extraEnv: Record<string, string> = {}): Proc =>
+    startCli(args, { ...env, ...extraEnv }, dir, procs);
 
-  const logsOf = (p: Proc): Log[] => p.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Log);
   const tail = (p: Proc) => `${p.lines.slice(-6).join("\n")}\n${p.stderr.slice(-6).join("\n")}`;
-
-  async function exitOf(p: Proc, ms = WAIT): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`process did not exit within ${ms} ms:\n${tail(p)}`)), ms);
-    });
-    try {
-      return await Promise.race([p.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 
   async function stopDaemon(p: Proc): Promise<void> {
     p.child.kill("SIGTERM");
     expect((await exitOf(p, 30_000)).code, tail(p)).to.equal(0);
   }
 
-  async function waitLog(p: Proc, pred: (l: Log) => boolean, what: string, from = 0): Promise<Log> {
-    let found: Log | undefined;
-    await waitFor(
-      () => (found = logsOf(p).slice(from).find(pred)) !== undefined,
-      WAIT,
-      () => `${what}:\n${tail(p)}`,
-    );
-    return found!;
-  }
+  const waitLog = (p: Proc, pred: (l: Log) => boolean, what: string, from = 0): Promise<Log> =>
+    waitForLog(p, pred, what, WAIT, from);
 
   /** Mines one block, with the given base fee and timestamp. */
   async function mine(opts: { baseFee?: bigint; timestamp?: number } = {}): Promise<void> {
@@ -208,9 +89,10 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
    * since now the second was a look at the chain that has finished.
    */
   async function looked(p: Proc): Promise<void> {
-    const mark = proxy.heads();
+    const heads = () => proxy.count("eth_getBlockByNumber", "latest");
+    const mark = heads();
     await waitFor(
-      () => proxy.heads() >= mark + 3,
+      () => heads() >= mark + 3,
       WAIT,
       () => `the daemon did not look at the chain again:\n${tail(p)}`,
     );
@@ -256,33 +138,6 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
     }
   }
 
-  /** An Active agreement (automine must be on) with one milestone per due time; returns its id. */
-  async function create(oracle: string, startAt: number, dues: number[]): Promise<bigint> {
-    const client = account(1).connect(provider);
-    const terms = {
-      client: client.address,
-      vendor: account(2).address,
-      token: ZeroAddress,
-      arbitrator: ZeroAddress,
-      disputeWindow: 0,
-      attestGrace: GRACE,
-      arbitrationTimeout: 0,
-      silentCutBps: 10_000,
-      threshold: 1,
-      startAt,
-      oracles: [oracle],
-      metrics: REFERENCE_METRICS,
-      milestones: dues.map((dueAt) => ({ amount: 10n ** 18n, dueAt })),
-    };
-    const tx = await (escrow.connect(client) as Contract).createAgreement(terms, {
-      value: BigInt(dues.length) * 10n ** 18n,
-    });
-    const receipt = await tx.wait();
-    const id = (escrow.interface.parseLog(receipt.logs[0]) as unknown as { args: { id: bigint } }).args.id;
-    await (await (escrow.connect(account(2).connect(provider)) as Contract).accept(id)).wait();
-    return id;
-  }
-
   /** Samples (all ok, 100 ms) every 5 s over [from, to): every milestone's values are [1000000, 100]. */
   function samples(name: string, from: number, to: number): string {
     const rows = [];
@@ -292,13 +147,15 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
     return file;
   }
 
-  /** A new agreement for `oracle`, milestones due `offsets` seconds after its start (in the chain's future). */
+  /**
+   * A new Active agreement for `oracle` (client account 1), milestones due `offsets` seconds after its start (in
+   * the chain's future); created with automine on, which is then turned off.
+   */
   async function scenario(name: string, oracle: Wallet, offsets: number[]) {
     await rpc("evm_setAutomine", [true]);
-    const latest = (await provider.getBlock("latest"))!.timestamp;
-    const t0 = Math.max(latest, Math.floor(Date.now() / 1000)) + 5;
+    const t0 = (await chainNow(chain)) + 5;
     const dues = offsets.map((o) => t0 + o);
-    const id = await create(oracle.address, t0, dues);
+    const id = await createAgreement(chain, account(1), oracle.address, t0, dues);
     const csv = samples(name, t0 - 5, dues[dues.length - 1] + 5);
     await rpc("evm_setAutomine", [false]);
     const state = path.join(dir, name, "state");
@@ -332,40 +189,24 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
       this.skip();
     }
     dir = tempDir("oracle-fees-");
-    const port = await freePort();
-    env = { ...process.env, E2E_DEPLOYMENTS: path.join(dir, "deployments"), E2E_RPC_URL: `http://127.0.0.1:${port}` };
-    delete env.HARDHAT_NETWORK;
+    chain = await startChain(dir, procs, { pollingInterval: 100 });
+    ({ provider, escrow } = chain);
+    proxy = await new RpcServer(chain.url).start();
+    // The daemons: through the proxy, without the oracle settings of the caller's environment.
+    env = { ...chain.env, E2E_RPC_URL: `http://127.0.0.1:${proxy.port}` };
     for (const k of Object.keys(env)) if (/^(E2E|LOCALHOST)_ORACLE_/.test(k)) delete env[k];
-    node = start(["node", "--port", String(port), "--no-deploy"], {}, false);
-    await waitFor(
-      () => node.lines.some((l) => l.includes("Started HTTP")),
-      WAIT,
-      () => `node did not start:\n${node.stderr.join("\n")}`,
-    );
-    const deploy = start(["deploy", "--network", "e2e"], {}, false);
-    expect((await exitOf(deploy)).code, deploy.stderr.join("\n")).to.equal(0);
-    const address = JSON.parse(fs.readFileSync(path.join(dir, "deployments", "e2e", "SLAEscrow.json"), "utf8"))
-      .address as string;
-    provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, {
-      staticNetwork: true,
-      polling: true,
-      pollingInterval: 100,
-      cacheTimeout: -1,
-    });
-    escrow = new Contract(address, (await hre.artifacts.readArtifact("SLAEscrow")).abi, provider);
-    proxy = new RpcProxy(port);
-    await proxy.start();
   });
 
   afterEach(async function () {
     // Whatever a failed case left: its daemons stopped, automine back for the next case's setup.
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null && p !== node.child) p.kill("SIGKILL");
+    for (const p of procs)
+      if (p.exitCode === null && p.signalCode === null && p !== chain?.node.child) p.kill("SIGKILL");
     if (provider) await rpc("evm_setAutomine", [true]);
   });
 
   after(async function () {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-    await proxy?.stop();
+    await proxy?.kill();
     provider?.destroy();
   });
 
@@ -387,7 +228,7 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
     // The next block's base fee just above the offer: not included; the daemon replaces it, and dies first.
     await mine({ baseFee: BigInt(txs[0].maxFeePerGas) + 1n });
     expect(await provider.getTransactionReceipt(txs[0].hash)).to.equal(null);
-    expect((await exitOf(first)).signal, tail(first)).to.equal("SIGKILL");
+    expect((await exitOf(first, WAIT)).signal, tail(first)).to.equal("SIGKILL");
     const p1 = pendingOf(state)!;
     expect(p1.txs).to.have.length(2);
     expect(p1.hash).to.equal(p1.txs![1].hash);
@@ -453,7 +294,7 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
     await mine({ baseFee: high });
     const baseNow = await pendingBaseFee();
     const err = await waitLog(daemon, (l) => l.action === "fee-cap", "no fee-cap error");
-    const deadline = formatTime(dues[0] + GRACE);
+    const deadline = formatTime(dues[0] + ATTEST_GRACE);
     expect(err).to.deep.include({
       level: "error",
       txHash: txs[1].hash,
@@ -599,9 +440,9 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
     const balance = 10n ** 9n;
     await rpc("hardhat_setBalance", [relayer.address, hex(balance)]);
 
-    const sendsBefore = proxy.sends();
+    const sendsBefore = proxy.count("eth_sendRawTransaction");
     const poor = start(args("--once"), keys);
-    expect((await exitOf(poor)).code, tail(poor)).to.equal(1);
+    expect((await exitOf(poor, WAIT)).code, tail(poor)).to.equal(1);
     const refusal = logsOf(poor).find((l) => l.action === "relayer-insufficient-funds");
     expect(refusal, tail(poor)).to.not.equal(undefined);
     const needed = parseEther(refusal!.neededEth as string);
@@ -617,14 +458,14 @@ describe("oracle fees, replacements and finality (hardhat node, CLI processes)",
     // Nothing signed, recorded or sent.
     expect(pendingOf(state)).to.equal(undefined);
     expect(logsOf(poor).some((l) => l.action === "posting")).to.equal(false);
-    expect(proxy.sends()).to.equal(sendsBefore);
+    expect(proxy.count("eth_sendRawTransaction")).to.equal(sendsBefore);
     expect(await provider.getTransactionCount(relayer.address, "pending")).to.equal(0);
     expect(await posted(id, 0)).to.have.length(0);
 
     // Enough for 3 postings at these fees (no block since: the same fees), fewer than --min-postings 5.
     await rpc("hardhat_setBalance", [relayer.address, hex(needed * 3n)]);
     const low = start(args("--once", "--min-postings", "5"), keys);
-    expect((await exitOf(low)).code, tail(low)).to.equal(0);
+    expect((await exitOf(low, WAIT)).code, tail(low)).to.equal(0);
     const warning = logsOf(low).find((l) => l.action === "relayer-low-balance");
     expect(warning, tail(low)).to.deep.include({ level: "warn", relayer: relayer.address, minPostings: 5 });
     expect(warning!.postingsCovered).to.equal(3);

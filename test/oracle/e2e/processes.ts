@@ -1,8 +1,9 @@
 /**
  * Real parts for the oracle's RPC and monitoring tests: a `hardhat node` process on a free port with the escrow
  * deployed (`hardhat deploy --network e2e`, config test/oracle/e2e/hardhat.config.ts), the CLI as child processes
- * with their output kept (and written to <dir>/logs/), JSON-RPC proxies (node:http) that can be killed, and
- * agreements created directly on the node. No side effect on import (Hardhat's test runner loads every file).
+ * with their output kept (and written to <dir>/logs/), JSON-RPC proxies (node:http) that can be killed and that
+ * record the calls made through them, and agreements created directly on the node. Used by rpc.test.ts,
+ * monitoring.test.ts and node-fees.test.ts. No side effect on import (Hardhat's test runner loads every file).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -90,17 +91,21 @@ export async function exitOf(p: Proc, ms = 120_000): Promise<{ code: number | nu
 export const logsOf = (p: Proc): Record<string, unknown>[] =>
   p.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-/** Waits until the process logs a line matching `match` (fails early, with its output, if it exits). */
+/**
+ * Waits until the process logs a line matching `match` (fails early, with its output, if it exits); with `from`,
+ * only its JSON log lines from that index on count (e.g. `logsOf(p).length` taken before a step).
+ */
 export async function waitForLog(
   p: Proc,
   match: (l: Record<string, unknown>) => boolean,
   what: string,
   ms = 120_000,
+  from = 0,
 ): Promise<Record<string, unknown>> {
   let found: Record<string, unknown> | undefined;
   await waitFor(
     () => {
-      found = logsOf(p).find(match);
+      found = logsOf(p).slice(from).find(match);
       if (!found && (p.child.exitCode !== null || p.child.signalCode !== null))
         throw new Error(`exited before ${what}:\n${p.lines.slice(-10).join("\n")}\n${p.stderr.join("\n")}`);
       return found !== undefined;
@@ -121,8 +126,13 @@ export interface Chain {
   node: Proc;
 }
 
+export interface ChainOptions {
+  /** The test's provider's polling interval in ms (e.g. for `tx.wait()`); default 200. */
+  pollingInterval?: number;
+}
+
 /** A `hardhat node` on a free port with the escrow deployed to it. */
-export async function startChain(dir: string, procs: ChildProcess[]): Promise<Chain> {
+export async function startChain(dir: string, procs: ChildProcess[], opts: ChainOptions = {}): Promise<Chain> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -146,12 +156,15 @@ export async function startChain(dir: string, procs: ChildProcess[]): Promise<Ch
   const provider = new JsonRpcProvider(url, undefined, {
     staticNetwork: true,
     polling: true,
-    pollingInterval: 200,
+    pollingInterval: opts.pollingInterval ?? 200,
     cacheTimeout: -1,
   });
   const escrow = new Contract(address, (await hre.artifacts.readArtifact("SLAEscrow")).abi, provider);
   return { port, url, provider, escrow, env, node };
 }
+
+/** The attestation grace (seconds after a milestone's due time) of the agreements createAgreement makes. */
+export const ATTEST_GRACE = 3600;
 
 /** Creates and accepts an agreement (vendor: account 2) with the reference metrics; returns its id. */
 export async function createAgreement(
@@ -169,7 +182,7 @@ export async function createAgreement(
     token: ZeroAddress,
     arbitrator: ZeroAddress,
     disputeWindow: 0,
-    attestGrace: 3600,
+    attestGrace: ATTEST_GRACE,
     arbitrationTimeout: 0,
     silentCutBps: 10_000,
     threshold,
@@ -211,10 +224,12 @@ export async function txsFrom(provider: JsonRpcProvider, from: string): Promise<
 /**
  * An HTTP JSON-RPC server on a free local port: by default a proxy forwarding every body to `target`;
  * `answer(call)` may answer a call itself (a fake node: e.g. eth_chainId 0x1). `kill()` closes the server and
- * every open connection (the URL then refuses connections).
+ * every open connection (the URL then refuses connections). Every call is recorded: its method in `requests`,
+ * its method and first parameter in `calls` (see `count`).
  */
 export class RpcServer {
   readonly requests: string[] = [];
+  readonly calls: { method: string; first?: unknown }[] = [];
   private server?: http.Server;
   port = 0;
   constructor(
@@ -231,9 +246,11 @@ export class RpcServer {
       let body = "";
       req.on("data", (b: Buffer) => (body += b.toString()));
       req.on("end", () => {
-        const parsed = JSON.parse(body) as { id: number; method: string } | { id: number; method: string }[];
+        type Call = { id: number; method: string; params?: unknown[] };
+        const parsed = JSON.parse(body) as Call | Call[];
         const calls = Array.isArray(parsed) ? parsed : [parsed];
         this.requests.push(...calls.map((c) => c.method));
+        this.calls.push(...calls.map((c) => ({ method: c.method, first: c.params?.[0] })));
         const own = this.answer ? calls.map((c) => this.answer!(c)) : [];
         if (this.answer && own.every((r) => r !== undefined)) {
           const out = calls.map((c, i) => ({ jsonrpc: "2.0", id: c.id, result: own[i] }));
@@ -250,6 +267,11 @@ export class RpcServer {
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
+  }
+
+  /** How many calls of `method` it has had (with `first`: only those with that first parameter). */
+  count(method: string, first?: unknown): number {
+    return this.calls.filter((c) => c.method === method && (first === undefined || c.first === first)).length;
   }
 
   /** Stops answering: the port refuses connections from now on, open connections are cut. */
