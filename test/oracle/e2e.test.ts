@@ -507,7 +507,9 @@ describe("oracle end to end (hardhat node, CLI processes, real HTTP)", function 
         START_MS,
         () => `a C daemon did not start:\n${d.stderr.join("\n")}`,
       );
-    const cStart = Math.max(await latest(), now());
+    // The period starts a few seconds ahead: on a loaded machine the creation can be mined seconds after this
+    // line, and the escrow refuses a due time that is not in the future.
+    const cStart = Math.max(await latest(), now()) + 6;
     const cDue = cStart + 6;
     // The sample files, written before the period ends (the daemons read them when they measure it).
     const cRows = cRowsFrom(cStart - 5);
