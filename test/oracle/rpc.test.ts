@@ -63,6 +63,9 @@ class FakeNode {
         const parsed = JSON.parse(body) as { id: number; method: string } | { id: number; method: string }[];
         const calls = Array.isArray(parsed) ? parsed : [parsed];
         if (this.mode === "hang" && calls.some((c) => c.method !== "eth_chainId")) return; // never answers
+        // A connection per request: a stopped fake then refuses the next one (ECONNREFUSED) rather than the client
+        // racing the server's FIN on a pooled keep-alive socket (UND_ERR_SOCKET), which a CI run once hit.
+        res.shouldKeepAlive = false;
         if (this.mode === "503") return void res.writeHead(503).end("upstream unavailable");
         if (this.mode === "garbage") return void res.writeHead(200).end("<html>captive portal</html>");
         const out = calls.map((c) => {
