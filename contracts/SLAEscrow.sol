@@ -11,9 +11,10 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {ISLAEscrow} from "./interfaces/ISLAEscrow.sol";
 import {PackedConfig} from "./libraries/PackedConfig.sol";
-import {PackedMilestone} from "./libraries/PackedMilestone.sol";
 import {PenaltyMath} from "./libraries/PenaltyMath.sol";
 import {SignerMask} from "./libraries/SignerMask.sol";
+import {StateWords} from "./libraries/StateWords.sol";
+import {TermsData} from "./libraries/TermsData.sol";
 import {TermsValidation} from "./libraries/TermsValidation.sol";
 
 /// @title SLAEscrow
@@ -24,7 +25,8 @@ import {TermsValidation} from "./libraries/TermsValidation.sol";
 /// credited balances (equality unless someone force-sent funds).
 contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
-    using PackedMilestone for uint256;
+    using StateWords for uint256;
+    using TermsData for TermsData.Header;
 
     /// @notice EIP-712 type of an attestation.
     /// @dev keccak256("Attestation(uint256 agreementId,uint256 milestone,uint32[] values,bytes32 evidence)")
@@ -34,44 +36,13 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
 
     uint16 private constant MAX_BPS = 10_000;
 
-    // Agreement.flags bits.
-    uint8 private constant HAS_ARBITRATOR = 1; // cached `arbitrator != 0`, so settling need not read slot 3
-    uint8 private constant CLIENT_TERMINATES = 2;
-    uint8 private constant VENDOR_TERMINATES = 4;
-    uint8 private constant BOTH_TERMINATE = CLIENT_TERMINATES | VENDOR_TERMINATES;
-
-    /// @dev An agreement's header: four slots grouped by who reads them, so that each step reads few cold slots.
-    /// postAttestation reads slot 1 (and the packed config); settling reads slots 0 and 1, and slot 2 only when
-    /// the client gets a cut; slot 3 only resolveDispute and getTerms read.
-    struct Agreement {
-        // slot 0 (248 bits): the vendor and the clocks of disputing and settling
-        address vendor;
-        uint8 flags;
-        uint32 disputeWindow;
-        uint32 arbitrationTimeout;
-        uint16 silentCutBps;
-        // slot 1 (256 bits): the balance key and everything an attestation needs
-        address token;
-        AgreementStatus status; // None, Proposed, Active; Closed only when cancelled (see _agreementStatus)
-        uint8 threshold;
-        uint8 oracleCount;
-        uint8 metricCount;
-        uint32 attestGrace;
-        uint32 metricShape; // PackedConfig: 4 bits per metric
-        // slot 2 (232 bits): the client, the period start and the milestone count
-        address client;
-        uint64 startAt;
-        uint8 milestoneCount;
-        // slot 3 (160 bits)
-        address arbitrator;
-    }
-
+    /// @dev Storage holds only what changes; the terms are the code of each agreement's data contract (TermsData,
+    /// at the escrow's CREATE address for nonce `id`), so creating an agreement writes one slot here (the count)
+    /// and no milestone word: every state word starts at zero (StateWords: three milestones a word, the flags in
+    /// word 0). README.md, section "Storage layout", gives the measurements behind this layout.
     uint256 private _agreementCount;
-    mapping(uint256 id => Agreement) private _agreements;
-    /// @dev One PackedMilestone word per milestone (at most 128).
-    mapping(uint256 id => uint256[128]) private _milestones;
-    /// @dev PackedConfig bytes (oracles, then tiers): at most 16 * 20 + 64 * 6 = 704 bytes = 22 words.
-    mapping(uint256 id => bytes32[22]) private _config;
+    /// @dev 43 = ceil(128 / StateWords.LANES) words per agreement (StateWords.WORDS).
+    mapping(uint256 id => uint256[43]) private _state;
     mapping(address account => mapping(address token => uint256)) private _balances;
 
     constructor() EIP712("SLAEscrow", "1") {}
@@ -115,7 +86,7 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         _pull(token, msg.sender, total);
     }
 
-    /// @dev Checks the terms, stores them and emits AgreementCreated. Funding is the caller's job.
+    /// @dev Checks the terms, writes their data contract and emits AgreementCreated. Funding is the caller's job.
     function _create(Terms calldata terms) private returns (uint256 id, uint256 total) {
         // Check
         uint256 tierCount;
@@ -123,34 +94,9 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         address token = terms.token;
         if (token != address(0) && token.code.length == 0) revert TokenNotContract(token);
 
-        // Effect
+        // Effect: the data contract is this contract's CREATE number `id` (checked against the derived address).
         id = ++_agreementCount;
-        Milestone[] calldata milestones = terms.milestones;
-        uint256 milestoneCount = milestones.length;
-        address arbitrator = terms.arbitrator;
-        _agreements[id] = Agreement({
-            vendor: terms.vendor,
-            flags: arbitrator == address(0) ? 0 : HAS_ARBITRATOR,
-            disputeWindow: terms.disputeWindow,
-            arbitrationTimeout: terms.arbitrationTimeout,
-            silentCutBps: terms.silentCutBps,
-            token: token,
-            status: AgreementStatus.Proposed,
-            threshold: terms.threshold,
-            oracleCount: uint8(terms.oracles.length),
-            metricCount: uint8(terms.metrics.length),
-            attestGrace: terms.attestGrace,
-            metricShape: PackedConfig.encodeShape(terms.metrics),
-            client: terms.client,
-            startAt: terms.startAt,
-            milestoneCount: uint8(milestoneCount),
-            arbitrator: arbitrator
-        });
-        _storeConfig(id, PackedConfig.encode(terms.oracles, terms.metrics, tierCount));
-        uint256[128] storage words = _milestones[id];
-        for (uint256 i; i < milestoneCount; ++i) {
-            words[i] = PackedMilestone.pack(milestones[i].amount, milestones[i].dueAt);
-        }
+        TermsData.write(terms, tierCount, id);
         emit AgreementCreated(id, terms.client, terms.vendor, terms);
     }
 
@@ -174,80 +120,93 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
 
     /// @inheritdoc ISLAEscrow
     function accept(uint256 id) external {
-        Agreement storage a = _agreements[id];
+        (address data, TermsData.Header memory h) = _terms(id);
+        uint256[43] storage words = _state[id];
+        uint256 flags = words[0];
         // Check
-        AgreementStatus status = a.status;
-        if (status != AgreementStatus.Proposed) _revertNotProposed(id, status);
-        if (msg.sender != a.vendor) revert NotVendor(msg.sender);
+        AgreementStatus status = _storedStatus(flags);
+        if (status != AgreementStatus.Proposed) revert AgreementNotProposed(id, status);
+        if (msg.sender != h.vendor()) revert NotVendor(msg.sender);
         // Attestations need the agreement Active: accepting at or after the first due time would cut milestone 0's
         // attestation window short (in its last second, to nothing, so that it settles with silentCutBps instead
         // of its measured cut). The vendor must accept before dueAt[0]: every window is then whole.
-        uint256 deadline = _milestones[id][0].dueAt();
+        (, uint256 deadline) = TermsData.milestone(data, 0);
         if (block.timestamp >= deadline) revert AcceptanceWindowClosed(uint64(deadline));
         // Effect
-        a.status = AgreementStatus.Active;
+        words[0] = flags | StateWords.ACCEPTED;
         emit AgreementAccepted(id);
     }
 
     /// @inheritdoc ISLAEscrow
     function cancel(uint256 id) external {
-        Agreement storage a = _agreements[id];
+        (address data, TermsData.Header memory h) = _terms(id);
+        uint256[43] storage words = _state[id];
+        uint256 flags = words[0];
+        uint256 count = h.milestoneCount();
         // Check: a proposal whose milestones were all refunded by settle is already Closed.
-        AgreementStatus status = _agreementStatus(id, a);
-        if (status != AgreementStatus.Proposed) _revertNotProposed(id, status);
-        address client = a.client;
+        AgreementStatus status = _status(words, flags, count);
+        if (status != AgreementStatus.Proposed) revert AgreementNotProposed(id, status);
+        address client = h.client();
         if (msg.sender != client) revert NotClient(msg.sender);
         // Effect: while Proposed every unsettled milestone is Pending; all of them are refunded.
-        (uint256 refund, ) = _refundPending(id, a.milestoneCount, 0);
-        a.status = AgreementStatus.Closed;
-        _credit(client, a.token, refund);
+        words[0] = flags | StateWords.CANCELLED;
+        (uint256 refund, ) = _refundPending(words, data, count, 0);
+        _credit(client, h.token(), refund);
         emit AgreementCancelled(id, refund);
     }
 
     /// @inheritdoc ISLAEscrow
     function terminate(uint256 id) external {
-        Agreement storage a = _agreements[id];
+        (address data, TermsData.Header memory h) = _terms(id);
+        uint256[43] storage words = _state[id];
+        uint256 flags = words[0];
+        uint256 count = h.milestoneCount();
         // Check
-        AgreementStatus status = _agreementStatus(id, a);
-        if (status != AgreementStatus.Active) {
-            if (status == AgreementStatus.None) revert AgreementNotFound(id);
-            revert AgreementNotActive(id, status);
-        }
-        address client = a.client;
-        uint8 flags = a.flags;
-        uint8 vote;
-        if (msg.sender == client) vote = CLIENT_TERMINATES;
-        else if (msg.sender == a.vendor) vote = VENDOR_TERMINATES;
+        AgreementStatus status = _status(words, flags, count);
+        if (status != AgreementStatus.Active) revert AgreementNotActive(id, status);
+        address client = h.client();
+        uint256 vote;
+        if (msg.sender == client) vote = StateWords.CLIENT_TERMINATES;
+        else if (msg.sender == h.vendor()) vote = StateWords.VENDOR_TERMINATES;
         else revert NotParty(msg.sender);
         if (flags & vote != 0) revert TerminationAlreadyRequested(id, msg.sender);
 
         // Effect
         flags |= vote;
-        a.flags = flags;
+        words[0] = flags;
         emit TerminationRequested(id, msg.sender);
-        if (flags & BOTH_TERMINATE == BOTH_TERMINATE) {
+        if (flags & StateWords.BOTH_TERMINATE == StateWords.BOTH_TERMINATE) {
             // Only milestones not yet due are refunded; the others run their course.
-            (uint256 refund, uint256 refunded) = _refundPending(id, a.milestoneCount, block.timestamp);
-            _credit(client, a.token, refund);
+            (uint256 refund, uint256 refunded) = _refundPending(words, data, count, block.timestamp);
+            _credit(client, h.token(), refund);
             emit AgreementTerminated(id, refund, refunded);
         }
     }
 
     /// @dev Settles with a cut of 10000 every Pending milestone due after `dueAfter` and returns the sum of their
-    /// amounts and the bitmask of their indexes.
+    /// amounts and the bitmask of their indexes. Reads word 0 from storage: callers write their flags first.
     function _refundPending(
-        uint256 id,
+        uint256[43] storage words,
+        address data,
         uint256 count,
         uint256 dueAfter
     ) private returns (uint256 refund, uint256 refunded) {
-        uint256[128] storage words = _milestones[id];
-        for (uint256 i; i < count; ++i) {
-            uint256 word = words[i];
-            if (word.state() == PackedMilestone.PENDING && word.dueAt() > dueAfter) {
-                words[i] = word.settle(MAX_BPS);
-                refund += word.amount();
-                refunded |= 1 << i;
+        bytes memory table = TermsData.milestoneTable(data, count);
+        for (uint256 k; k * StateWords.LANES < count; ++k) {
+            uint256 word = words[k];
+            uint256 updated = word;
+            uint256 end = (k + 1) * StateWords.LANES;
+            if (end > count) end = count;
+            for (uint256 i = k * StateWords.LANES; i < end; ++i) {
+                uint256 value = word.lane(i);
+                (uint256 amount, uint256 dueAt) = TermsData.entryAt(table, i);
+                if (value.state() == StateWords.PENDING && dueAt > dueAfter) {
+                    updated = updated.withLane(i, value.settled(MAX_BPS));
+                    refund += amount;
+                    refunded |= 1 << i;
+                }
             }
+            if (updated != word) words[k] = updated;
         }
     }
 
@@ -264,135 +223,153 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         uint256 signerMask,
         bytes[] calldata signatures
     ) external {
-        Agreement storage a = _agreements[id];
-        // Check: slot 1 holds everything but the packed oracles and tiers.
-        AgreementStatus status = a.status;
-        if (status != AgreementStatus.Active) {
-            if (status == AgreementStatus.None) revert AgreementNotFound(id);
-            revert AgreementNotActive(id, status);
-        }
-        uint256 word = _milestoneWord(id, milestone);
-        if (word.state() != PackedMilestone.PENDING) {
-            revert MilestoneNotPending(id, milestone, _milestoneStatus(word));
-        }
-        // A scope of its own: fewer live stack slots, so the unoptimized legacy build of the mutation tests compiles
-        // (the IR build's bytecode is the same with or without it).
-        {
-            uint256 dueAt = word.dueAt();
-            if (block.timestamp < dueAt) revert AttestationTooEarly(uint64(dueAt));
-            uint256 deadline = dueAt + a.attestGrace;
-            if (block.timestamp > deadline) revert AttestationTooLate(uint64(deadline));
-        }
+        (address data, TermsData.Header memory h) = _terms(id);
+        // Check: the milestone first (its word comes back as it will be written, but for the cut), then the quorum.
+        uint256 attested = _attestable(id, milestone, data, h);
         uint16 cut = _attestedCut(
-            a,
-            id,
+            h,
+            data,
             _attestationDigest(id, milestone, values, evidence),
             values,
             signerMask,
             signatures
         );
-        // Effect
-        _milestones[id][milestone] = word.attest(cut, block.timestamp);
+        // Effect: the lane with its cut, and the word's copy of ACCEPTED.
+        _state[id][milestone / StateWords.LANES] = attested.withCut(milestone, cut);
         emit AttestationPosted(id, milestone, cut, values, evidence, signerMask);
+    }
+
+    /// @dev The checks of an attestation before its signatures: the agreement Active first, then the milestone
+    /// Pending and inside its window. Returns the milestone's state word as the attestation writes it, with the
+    /// lane Attested now and ACCEPTED copied, but a cut of 0 (the signatures decide it). The word answers
+    /// "accepted" once an attestation has been written in it (its copy of ACCEPTED); otherwise word 0 does. (A
+    /// function of its own: fewer live stack slots, so the unoptimized legacy build of the mutation tests compiles.)
+    function _attestable(
+        uint256 id,
+        uint256 milestone,
+        address data,
+        TermsData.Header memory h
+    ) private view returns (uint256) {
+        uint256[43] storage words = _state[id];
+        uint256 count = h.milestoneCount();
+        uint256 word;
+        if (milestone < count) word = words[milestone / StateWords.LANES];
+        if (word & StateWords.ACCEPTED == 0) {
+            uint256 flags = words[0];
+            if (flags & StateWords.ACCEPTED == 0) revert AgreementNotActive(id, _storedStatus(flags));
+        }
+        if (milestone >= count) revert MilestoneOutOfRange(id, milestone, count);
+        uint256 value = word.lane(milestone);
+        if (value.state() != StateWords.PENDING) {
+            revert MilestoneNotPending(id, milestone, _milestoneStatus(value));
+        }
+        (, uint256 dueAt) = TermsData.milestone(data, milestone);
+        if (block.timestamp < dueAt) revert AttestationTooEarly(uint64(dueAt));
+        uint256 deadline = dueAt + h.attestGrace();
+        if (block.timestamp > deadline) revert AttestationTooLate(uint64(deadline));
+        return word.withLane(milestone, StateWords.attested(0, block.timestamp - dueAt)) | StateWords.ACCEPTED;
     }
 
     /// @dev Verifies the quorum's signatures of `digest` and returns the cut that `values` give.
     function _attestedCut(
-        Agreement storage a,
-        uint256 id,
+        TermsData.Header memory h,
+        address data,
         bytes32 digest,
         uint32[] calldata values,
         uint256 signerMask,
         bytes[] calldata signatures
     ) private view returns (uint16) {
-        uint256 oracleCount = a.oracleCount;
-        uint32 shape = a.metricShape;
-        bytes memory config = _loadConfig(id, oracleCount, _checkedTierCount(a, shape, values.length));
-        SignerMask.verify(digest, config, oracleCount, a.threshold, signerMask, signatures);
-        return PenaltyMath.cutBps(config, oracleCount * PackedConfig.ORACLE_BYTES, shape, values);
+        // The header's fields are read where they are used (memory reads): fewer live stack slots, so the
+        // unoptimized legacy build of the mutation tests compiles.
+        bytes memory config = _config(h, data, _checkedTierCount(h, h.metricShape(), values.length));
+        SignerMask.verify(digest, config, h.oracleCount(), h.threshold(), signerMask, signatures);
+        return PenaltyMath.cutBps(config, h.oracleCount() * PackedConfig.ORACLE_BYTES, h.metricShape(), values);
     }
 
     /// @inheritdoc ISLAEscrow
     function dispute(uint256 id, uint256 milestone) external {
-        Agreement storage a = _agreements[id];
+        (address data, TermsData.Header memory h) = _terms(id);
         // Check
-        if (msg.sender != a.vendor && msg.sender != a.client) {
-            if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
-            revert NotParty(msg.sender);
+        if (msg.sender != h.vendor() && msg.sender != h.client()) revert NotParty(msg.sender);
+        if (h.arbitrator() == address(0)) revert NoArbitrator(id);
+        (uint256[43] storage words, uint256 word) = _word(id, h, milestone);
+        uint256 value = word.lane(milestone);
+        if (value.state() != StateWords.ATTESTED) {
+            revert MilestoneNotAttested(id, milestone, _milestoneStatus(value));
         }
-        if (a.flags & HAS_ARBITRATOR == 0) revert NoArbitrator(id);
-        uint256 word = _milestoneWord(id, milestone);
-        if (word.state() != PackedMilestone.ATTESTED) {
-            revert MilestoneNotAttested(id, milestone, _milestoneStatus(word));
-        }
-        uint256 deadline = word.attestedAt() + a.disputeWindow;
+        (, uint256 dueAt) = TermsData.milestone(data, milestone);
+        uint256 attestedAt = dueAt + value.attestDelay();
+        uint256 deadline = attestedAt + h.disputeWindow();
         if (block.timestamp >= deadline) revert DisputeWindowClosed(uint64(deadline));
         // Effect
-        _milestones[id][milestone] = word.dispute(block.timestamp);
+        words[milestone / StateWords.LANES] = word.withLane(milestone, value.disputed(block.timestamp - attestedAt));
         emit MilestoneDisputed(id, milestone, msg.sender);
     }
 
     /// @inheritdoc ISLAEscrow
     function resolveDispute(uint256 id, uint256 milestone, uint16 cutBps) external {
-        Agreement storage a = _agreements[id];
+        (address data, TermsData.Header memory h) = _terms(id);
         // Check
-        if (msg.sender != a.arbitrator) {
-            if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
-            revert NotArbitrator(msg.sender);
-        }
+        if (msg.sender != h.arbitrator()) revert NotArbitrator(msg.sender);
         if (cutBps > MAX_BPS) revert CutTooHigh(cutBps);
-        uint256 word = _milestoneWord(id, milestone);
-        if (word.state() != PackedMilestone.DISPUTED) {
-            revert MilestoneNotDisputed(id, milestone, _milestoneStatus(word));
+        (uint256[43] storage words, uint256 word) = _word(id, h, milestone);
+        uint256 value = word.lane(milestone);
+        if (value.state() != StateWords.DISPUTED) {
+            revert MilestoneNotDisputed(id, milestone, _milestoneStatus(value));
         }
         // Effect
-        _settle(a, id, milestone, word, cutBps, Settlement.Arbitrated);
+        words[milestone / StateWords.LANES] = word.withLane(milestone, value.settled(cutBps));
+        (uint256 amount, ) = TermsData.milestone(data, milestone);
+        _pay(h, id, milestone, amount, cutBps, Settlement.Arbitrated);
     }
 
     /// @inheritdoc ISLAEscrow
     function settle(uint256 id, uint256 milestone) external {
-        Agreement storage a = _agreements[id];
+        (address data, TermsData.Header memory h) = _terms(id);
         // Check
-        uint256 word = _milestoneWord(id, milestone);
-        uint8 state = word.state();
-        uint16 cut = word.cutBps();
+        (uint256[43] storage words, uint256 word) = _word(id, h, milestone);
+        uint256 value = word.lane(milestone);
+        (uint256 amount, uint256 dueAt) = TermsData.milestone(data, milestone);
+        uint8 state = value.state();
+        uint16 cut = value.cutBps();
         Settlement kind = Settlement.Attested;
-        if (state == PackedMilestone.ATTESTED) {
-            if (a.flags & HAS_ARBITRATOR != 0) {
-                uint256 windowEnd = word.attestedAt() + a.disputeWindow;
+        if (state == StateWords.ATTESTED) {
+            if (h.arbitrator() != address(0)) {
+                uint256 windowEnd = dueAt + value.attestDelay() + h.disputeWindow();
                 if (block.timestamp < windowEnd) revert SettleTooEarly(uint64(windowEnd));
             }
-        } else if (state == PackedMilestone.DISPUTED) {
-            uint256 timeout = word.disputedAt() + a.arbitrationTimeout;
+        } else if (state == StateWords.DISPUTED) {
+            uint256 timeout = dueAt + value.attestDelay() + value.disputeDelay() + h.arbitrationTimeout();
             if (block.timestamp < timeout) revert SettleTooEarly(uint64(timeout));
             kind = Settlement.ArbitrationTimedOut;
-        } else if (state == PackedMilestone.PENDING) {
-            uint256 graceEnd = word.dueAt() + a.attestGrace;
+        } else if (state == StateWords.PENDING) {
+            uint256 graceEnd = dueAt + h.attestGrace();
             if (block.timestamp <= graceEnd) revert SettleTooEarly(uint64(graceEnd + 1));
             // Nobody could attest while the vendor had not accepted: the client gets everything back.
-            cut = a.status == AgreementStatus.Proposed ? MAX_BPS : a.silentCutBps;
+            cut = _accepted(words, word) ? h.silentCutBps() : MAX_BPS;
             kind = Settlement.Silent;
         } else {
             revert MilestoneAlreadySettled(id, milestone);
         }
         // Effect
-        _settle(a, id, milestone, word, cut, kind);
+        words[milestone / StateWords.LANES] = word.withLane(milestone, value.settled(cut));
+        _pay(h, id, milestone, amount, cut, kind);
     }
 
-    /// @dev Marks the milestone Settled with `cut`, credits both parties and emits MilestoneSettled.
-    function _settle(
-        Agreement storage a,
+    /// @dev Credits both parties their shares of a milestone settled with `cut` and emits MilestoneSettled. The
+    /// caller has marked the milestone Settled.
+    function _pay(
+        TermsData.Header memory h,
         uint256 id,
         uint256 milestone,
-        uint256 word,
+        uint256 amount,
         uint16 cut,
         Settlement kind
     ) private {
-        _milestones[id][milestone] = word.settle(cut);
-        (uint256 toVendor, uint256 toClient) = PenaltyMath.split(word.amount(), cut);
-        address token = a.token;
-        _credit(a.vendor, token, toVendor);
-        if (toClient != 0) _credit(a.client, token, toClient); // the only reader of slot 2 here
+        (uint256 toVendor, uint256 toClient) = PenaltyMath.split(amount, cut);
+        address token = h.token();
+        _credit(h.vendor(), token, toVendor);
+        if (toClient != 0) _credit(h.client(), token, toClient);
         emit MilestoneSettled(id, milestone, kind, cut, toVendor, toClient);
     }
 
@@ -428,39 +405,38 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
 
     /// @inheritdoc ISLAEscrow
     function getTerms(uint256 id) external view returns (Terms memory terms) {
-        Agreement storage a = _agreements[id];
-        if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
-        uint256 oracleCount = a.oracleCount;
-        uint256 metricCount = a.metricCount;
-        uint32 shape = a.metricShape;
-        bytes memory config = _loadConfig(id, oracleCount, PackedConfig.totalTiers(shape, metricCount));
-        uint256 milestoneCount = a.milestoneCount;
-        Milestone[] memory milestones = new Milestone[](milestoneCount);
-        uint256[128] storage words = _milestones[id];
-        for (uint256 i; i < milestoneCount; ++i) {
-            uint256 word = words[i];
-            milestones[i] = Milestone(uint128(word.amount()), uint64(word.dueAt()));
+        (address data, TermsData.Header memory h) = _terms(id);
+        terms.client = h.client();
+        terms.vendor = h.vendor();
+        terms.token = h.token();
+        terms.arbitrator = h.arbitrator();
+        terms.disputeWindow = h.disputeWindow();
+        terms.attestGrace = h.attestGrace();
+        terms.arbitrationTimeout = h.arbitrationTimeout();
+        terms.silentCutBps = h.silentCutBps();
+        terms.threshold = h.threshold();
+        terms.startAt = h.startAt();
+        uint256 oracleCount = h.oracleCount();
+        uint256 metricCount = h.metricCount();
+        uint32 shape = h.metricShape();
+        bytes memory config = _config(h, data, PackedConfig.totalTiers(shape, metricCount));
+        terms.oracles = PackedConfig.decodeOracles(config, oracleCount);
+        terms.metrics = PackedConfig.decodeMetrics(config, oracleCount, shape, metricCount);
+        uint256 count = h.milestoneCount();
+        bytes memory table = TermsData.milestoneTable(data, count);
+        terms.milestones = new Milestone[](count);
+        for (uint256 i; i < count; ++i) {
+            (uint256 amount, uint256 dueAt) = TermsData.entryAt(table, i);
+            terms.milestones[i] = Milestone(uint128(amount), uint64(dueAt));
         }
-        terms = Terms({
-            client: a.client,
-            vendor: a.vendor,
-            token: a.token,
-            arbitrator: a.arbitrator,
-            disputeWindow: a.disputeWindow,
-            attestGrace: a.attestGrace,
-            arbitrationTimeout: a.arbitrationTimeout,
-            silentCutBps: a.silentCutBps,
-            threshold: a.threshold,
-            startAt: a.startAt,
-            oracles: PackedConfig.decodeOracles(config, oracleCount),
-            metrics: PackedConfig.decodeMetrics(config, oracleCount, shape, metricCount),
-            milestones: milestones
-        });
     }
 
     /// @inheritdoc ISLAEscrow
     function agreementStatus(uint256 id) external view returns (uint8) {
-        return uint8(_agreementStatus(id, _agreements[id]));
+        uint256 count = TermsData.header(TermsData.pointer(id)).milestoneCount();
+        if (count == 0) return uint8(AgreementStatus.None);
+        uint256[43] storage words = _state[id];
+        return uint8(_status(words, words[0], count));
     }
 
     /// @inheritdoc ISLAEscrow
@@ -468,23 +444,26 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         uint256 id,
         uint256 milestone
     ) external view returns (uint8 status, uint16 cutBps, uint64 attestedAt, uint64 disputedAt) {
-        uint256 word = _milestoneWord(id, milestone);
-        status = uint8(_milestoneStatus(word));
-        cutBps = word.cutBps();
+        (address data, TermsData.Header memory h) = _terms(id);
+        (, uint256 word) = _word(id, h, milestone);
+        uint256 value = word.lane(milestone);
+        status = uint8(_milestoneStatus(value));
+        cutBps = value.cutBps();
         // A settled milestone keeps the times of what happened before (a silent or refunded one has none).
-        uint8 history = word.isSettled() ? word.state() - PackedMilestone.SETTLED : word.state();
-        if (history != PackedMilestone.PENDING) attestedAt = uint64(word.attestedAt());
-        if (history == PackedMilestone.DISPUTED) disputedAt = uint64(word.disputedAt());
+        uint8 history = value.isSettled() ? value.state() - StateWords.SETTLED : value.state();
+        if (history != StateWords.PENDING) {
+            (, uint256 dueAt) = TermsData.milestone(data, milestone);
+            attestedAt = uint64(dueAt + value.attestDelay());
+            if (history == StateWords.DISPUTED) disputedAt = attestedAt + uint64(value.disputeDelay());
+        }
     }
 
     /// @inheritdoc ISLAEscrow
     function cutFor(uint256 id, uint32[] calldata values) external view returns (uint16) {
-        Agreement storage a = _agreements[id];
-        if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
-        uint256 oracleCount = a.oracleCount;
-        uint32 shape = a.metricShape;
-        bytes memory config = _loadConfig(id, oracleCount, _checkedTierCount(a, shape, values.length));
-        return PenaltyMath.cutBps(config, oracleCount * PackedConfig.ORACLE_BYTES, shape, values);
+        (address data, TermsData.Header memory h) = _terms(id);
+        uint32 shape = h.metricShape();
+        bytes memory config = _config(h, data, _checkedTierCount(h, shape, values.length));
+        return PenaltyMath.cutBps(config, h.oracleCount() * PackedConfig.ORACLE_BYTES, shape, values);
     }
 
     /// @inheritdoc ISLAEscrow
@@ -518,71 +497,72 @@ contract SLAEscrow is ISLAEscrow, EIP712, Multicall, ReentrancyGuardTransient {
         return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, id, milestone, valuesHash, evidence)));
     }
 
-    /// @dev The milestone's word, or AgreementNotFound / MilestoneOutOfRange. Every amount is non-zero, so a
-    /// zero word means that no such milestone exists; the count is read only to report the error.
-    function _milestoneWord(uint256 id, uint256 milestone) private view returns (uint256 word) {
-        if (milestone < TermsValidation.MAX_MILESTONES) word = _milestones[id][milestone];
-        if (word == 0) {
-            Agreement storage a = _agreements[id];
-            if (a.status == AgreementStatus.None) revert AgreementNotFound(id);
-            revert MilestoneOutOfRange(id, milestone, a.milestoneCount);
-        }
+    /// @dev Agreement `id`'s data contract and the header of its terms, or AgreementNotFound: an id never created
+    /// derives an address without code, whose header reads as zero, and every agreement has a milestone.
+    function _terms(uint256 id) private view returns (address data, TermsData.Header memory h) {
+        data = TermsData.pointer(id);
+        h = TermsData.header(data);
+        if (h.milestoneCount() == 0) revert AgreementNotFound(id);
     }
 
-    /// @dev The public status of a milestone word.
-    function _milestoneStatus(uint256 word) private pure returns (MilestoneStatus) {
-        return word.isSettled() ? MilestoneStatus.Settled : MilestoneStatus(word.state());
+    /// @dev The state words of agreement `id` and the word of `milestone`, or MilestoneOutOfRange.
+    function _word(
+        uint256 id,
+        TermsData.Header memory h,
+        uint256 milestone
+    ) private view returns (uint256[43] storage words, uint256 word) {
+        uint256 count = h.milestoneCount();
+        if (milestone >= count) revert MilestoneOutOfRange(id, milestone, count);
+        words = _state[id];
+        word = words[milestone / StateWords.LANES];
+    }
+
+    /// @dev The oracles and tiers of the terms, `tierCount` tiers in all.
+    function _config(TermsData.Header memory h, address data, uint256 tierCount) private view returns (bytes memory) {
+        return TermsData.config(data, h.milestoneCount(), h.oracleCount(), tierCount);
+    }
+
+    /// @dev Whether the vendor accepted: the word's copy of ACCEPTED, else word 0's flag.
+    function _accepted(uint256[43] storage words, uint256 word) private view returns (bool) {
+        return (word | words[0]) & StateWords.ACCEPTED != 0;
+    }
+
+    /// @dev The public status of a milestone lane.
+    function _milestoneStatus(uint256 value) private pure returns (MilestoneStatus) {
+        return value.isSettled() ? MilestoneStatus.Settled : MilestoneStatus(value.state());
+    }
+
+    /// @dev The agreement status that word 0's flags record: Proposed, Active, or Closed once cancelled.
+    function _storedStatus(uint256 flags) private pure returns (AgreementStatus) {
+        if (flags & StateWords.CANCELLED != 0) return AgreementStatus.Closed;
+        return flags & StateWords.ACCEPTED != 0 ? AgreementStatus.Active : AgreementStatus.Proposed;
     }
 
     /// @dev Agreement status with Closed derived: a Proposed or Active agreement whose every milestone is settled
     /// is Closed. (A settled-milestone counter would cost every settle a slot write.)
-    function _agreementStatus(uint256 id, Agreement storage a) private view returns (AgreementStatus status) {
-        status = a.status;
-        if (status == AgreementStatus.Active || status == AgreementStatus.Proposed) {
-            uint256[128] storage words = _milestones[id];
+    function _status(
+        uint256[43] storage words,
+        uint256 flags,
+        uint256 count
+    ) private view returns (AgreementStatus status) {
+        status = _storedStatus(flags);
+        if (status != AgreementStatus.Closed) {
             // The last milestone is usually the last to settle: scan backwards and stop at the first open one.
-            for (uint256 i = a.milestoneCount; i > 0; --i) {
-                if (!words[i - 1].isSettled()) return status;
+            for (uint256 i = count; i > 0; --i) {
+                if (!words[(i - 1) / StateWords.LANES].lane(i - 1).isSettled()) return status;
             }
             return AgreementStatus.Closed;
         }
     }
 
-    function _revertNotProposed(uint256 id, AgreementStatus status) private pure {
-        if (status == AgreementStatus.None) revert AgreementNotFound(id);
-        revert AgreementNotProposed(id, status);
-    }
-
     /// @dev The agreement's total tier count, after checking that `valueCount` is one value per metric.
-    function _checkedTierCount(Agreement storage a, uint32 shape, uint256 valueCount) private view returns (uint256) {
-        uint256 metricCount = a.metricCount;
+    function _checkedTierCount(
+        TermsData.Header memory h,
+        uint32 shape,
+        uint256 valueCount
+    ) private pure returns (uint256) {
+        uint256 metricCount = h.metricCount();
         if (valueCount != metricCount) revert ValuesLengthMismatch(valueCount, metricCount);
         return PackedConfig.totalTiers(shape, metricCount);
-    }
-
-    /// @dev Writes the packed config words (see PackedConfig); `blob` is already padded to whole words.
-    function _storeConfig(uint256 id, bytes memory blob) private {
-        bytes32[22] storage words = _config[id];
-        uint256 n = (blob.length >> 5) - 1; // PackedConfig.encode adds one spare word
-        for (uint256 k; k < n; ++k) {
-            bytes32 word;
-            assembly ("memory-safe") {
-                word := mload(add(blob, add(0x20, shl(5, k))))
-            }
-            words[k] = word;
-        }
-    }
-
-    /// @dev Reads the packed config words into memory, with a spare zero word for PackedConfig's 32-byte reads.
-    function _loadConfig(uint256 id, uint256 oracleCount, uint256 tierCount) private view returns (bytes memory blob) {
-        bytes32[22] storage words = _config[id];
-        uint256 n = PackedConfig.wordCount(oracleCount, tierCount);
-        blob = new bytes((n + 1) << 5);
-        for (uint256 k; k < n; ++k) {
-            bytes32 word = words[k];
-            assembly ("memory-safe") {
-                mstore(add(blob, add(0x20, shl(5, k))), word)
-            }
-        }
     }
 }

@@ -142,6 +142,14 @@ interface ISLAEscrow {
     error MilestoneDueTooLate(uint64 dueAt, uint64 maxDueAt);
     error StartNotBeforeFirstDue(uint64 startAt, uint64 firstDueAt);
 
+    // ---- creation: the terms' data contract ----
+    /// @dev CREATE of the data contract that holds the terms failed (out of gas, or code over EIP-170's limit).
+    error DataContractNotCreated();
+    /// @dev The chain created the terms' data contract at `created`, not at `expected`, the address that the
+    /// escrow's CREATE nonce derives (and from which every step reads the terms). Chains that derive CREATE
+    /// addresses otherwise (zkSync Era, for one) cannot run this escrow: docs/deploy.md.
+    error DataContractMismatch(address expected, address created);
+
     // ---- creation: funding ----
     error DepositMismatch(uint256 expected, uint256 received);
     error EthSentWithToken(uint256 value);

@@ -4,12 +4,11 @@ pragma solidity ^0.8.24;
 import {ISLAEscrow} from "../interfaces/ISLAEscrow.sol";
 
 /// @title PackedConfig
-/// @notice The read-mostly part of an agreement's terms (oracles and penalty tiers) packed into as few storage
-/// words as the bytes need, so that creating an agreement writes, and every attestation reads, the fewest slots.
+/// @notice The oracles and penalty tiers of an agreement's terms packed byte by byte, as the agreement's data
+/// contract holds them (TermsData) and as attestations read them into memory: one copy, no per-item padding.
 /// @dev Layout of the byte string (big-endian, no padding between entries):
 ///      [oracle 0: 20 bytes] ... [oracle N-1: 20 bytes] [tier: uint32 threshold | uint16 cutBps] ...
-///      with the tiers of metric 0 first, then metric 1, and so on. Three oracles and six tiers take 96 bytes:
-///      three storage words instead of the five that one-slot-per-item would take.
+///      with the tiers of metric 0 first, then metric 1, and so on. Three oracles and six tiers take 96 bytes.
 ///      The metrics' shapes live in one `uint32` (4 bits per metric, metric m at bits 4m..4m+3):
 ///      bit 3 = higherIsBetter, bits 0..2 = number of tiers - 1.
 library PackedConfig {
@@ -43,23 +42,33 @@ library PackedConfig {
         return (oracleCount * ORACLE_BYTES + tierCount * TIER_BYTES + 31) >> 5;
     }
 
-    /// @notice Packs the oracles and every metric's tiers. The result is zero-padded to whole words.
+    /// @notice Packs the oracles and every metric's tiers. The result is zero-padded to whole words, plus one spare
+    /// word for the 32-byte reads.
     function encode(
         address[] calldata oracles,
         ISLAEscrow.Metric[] calldata metrics,
         uint256 tierCount
     ) internal pure returns (bytes memory blob) {
-        // One spare word: each mstore below writes 32 bytes, of which only the first 20 or 6 are the entry.
         blob = new bytes((wordCount(oracles.length, tierCount) + 1) << 5);
-        uint256 offset;
+        write(blob, 0, oracles, metrics);
+    }
+
+    /// @notice Writes the packed oracles and tiers into `buffer` from byte `offset` on. `buffer` must hold 32 bytes
+    /// after the last entry: each mstore writes 32 bytes, of which only the first 20 or 6 are the entry.
+    function write(
+        bytes memory buffer,
+        uint256 offset,
+        address[] calldata oracles,
+        ISLAEscrow.Metric[] calldata metrics
+    ) internal pure {
         for (uint256 i; i < oracles.length; ++i) {
-            _write(blob, offset, uint256(uint160(oracles[i])) << 96);
+            _write(buffer, offset, uint256(uint160(oracles[i])) << 96);
             offset += ORACLE_BYTES;
         }
         for (uint256 m; m < metrics.length; ++m) {
             ISLAEscrow.Tier[] calldata tiers = metrics[m].tiers;
             for (uint256 t; t < tiers.length; ++t) {
-                _write(blob, offset, ((uint256(tiers[t].threshold) << 16) | tiers[t].cutBps) << 208);
+                _write(buffer, offset, ((uint256(tiers[t].threshold) << 16) | tiers[t].cutBps) << 208);
                 offset += TIER_BYTES;
             }
         }

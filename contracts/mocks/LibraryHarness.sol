@@ -5,6 +5,7 @@ import {ISLAEscrow} from "../interfaces/ISLAEscrow.sol";
 import {PackedConfig} from "../libraries/PackedConfig.sol";
 import {PenaltyMath} from "../libraries/PenaltyMath.sol";
 import {SignerMask} from "../libraries/SignerMask.sol";
+import {SSTORE2} from "../libraries/SSTORE2.sol";
 import {TermsValidation} from "../libraries/TermsValidation.sol";
 
 /// @notice Exposes the escrow's pure libraries to tests (unit and differential). For tests only.
@@ -153,5 +154,18 @@ contract LibraryHarness {
         address sender
     ) external view returns (uint256 total, uint256 tierCount) {
         return TermsValidation.check(terms, sender);
+    }
+
+    /// @notice SSTORE2.createAddress: the CREATE address of `deployer` at `nonce`.
+    function createAddress(address deployer, uint256 nonce) external pure returns (address) {
+        return SSTORE2.createAddress(deployer, nonce);
+    }
+
+    /// @notice Creates a data contract whose code is `code` (STOP is not added), expecting this harness's CREATE
+    /// address at `nonce`: the escrow's creation check, with a nonce of the test's choosing.
+    function createData(bytes calldata code, uint256 nonce) external returns (address) {
+        bytes memory init = SSTORE2.initCode(code.length);
+        for (uint256 i; i < code.length; ++i) init[SSTORE2.PREFIX_BYTES + i] = code[i];
+        return SSTORE2.create(init, SSTORE2.createAddress(address(this), nonce));
     }
 }

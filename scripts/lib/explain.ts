@@ -61,6 +61,14 @@ const ESCROW: Record<string, Explainer> = {
   StartNotBeforeFirstDue: (a) =>
     `the terms start at ${when(a[0])}, not before the first milestone's due time ${when(a[1])}`,
 
+  // ---- creation: the terms' data contract ----
+  DataContractNotCreated: () =>
+    `the escrow could not create the contract that holds the terms (the transaction ran out of gas?); send it ` +
+    `again with a higher gas limit`,
+  DataContractMismatch: (a) =>
+    `this chain created the terms' data contract at ${a[1]}, not at ${a[0]} where the escrow reads it: it derives ` +
+    `contract addresses in a way the escrow does not support (see docs/deploy.md, "Chains")`,
+
   // ---- creation: funding ----
   DepositMismatch: (a, c) =>
     `the agreement must be funded with exactly ${c.amount(a[0], ZeroAddress)} sent with the transaction, ` +
