@@ -165,7 +165,9 @@ contract LibraryHarness {
     /// address at `nonce`: the escrow's creation check, with a nonce of the test's choosing.
     function createData(bytes calldata code, uint256 nonce) external returns (address) {
         bytes memory init = SSTORE2.initCode(code.length);
-        for (uint256 i; i < code.length; ++i) init[SSTORE2.PREFIX_BYTES + i] = code[i];
+        assembly ("memory-safe") {
+            calldatacopy(add(add(init, 0x20), 10), code.offset, code.length) // after SSTORE2.PREFIX_BYTES
+        }
         return SSTORE2.create(init, SSTORE2.createAddress(address(this), nonce));
     }
 }
