@@ -234,6 +234,31 @@ describe("SLAEscrow: storage touched by settle (each cold slot is 2,100 gas)", f
   });
 });
 
+describe("SLAEscrow: storage touched by a termination", function () {
+  context("when the second party terminates an agreement of 9 milestones after milestone 5 fell due", function () {
+    it("should write word 0 (the vote), word 2 (milestones 6 to 8, refunded) and the client's balance, not word 1 (all due)", async function () {
+      const ctx = await setup();
+      const now = BigInt(await time.latest());
+      const terms = await makeTerms(ctx, {
+        milestones: Array.from({ length: 9 }, (_, i) => ({
+          amount: 1000n * UNIT,
+          dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
+        })),
+      });
+      const id = await createActive(ctx, terms);
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      await time.setNextBlockTimestamp(BigInt(terms.milestones[5].dueAt));
+      const tx = await ctx.escrow.connect(ctx.vendor).terminate(id);
+      await expect(tx)
+        .to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, 3000n * UNIT, 0b111000000);
+      const s = await slots();
+      const { written } = await storageAccess(tx.hash);
+      expect([...written]).to.have.members([s.state(id, 0), s.state(id, 2), s.balance(ctx.client.address, ETH)]);
+    });
+  });
+});
+
 /** The data contract's code for `terms`, written straight from the layout that TermsData documents. */
 function expectedCode(terms: ISLAEscrow.TermsStruct): string {
   const hex = (v: bigint | number | string | boolean, bytes: number): string =>
