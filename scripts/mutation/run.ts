@@ -551,6 +551,18 @@ async function main(): Promise<void> {
       if (run.crashed === true) {
         console.log(`[mutation] ${m.id}: ${run.output}; running it again in a new process`);
         run = await tester.run(order, timeoutMs);
+        // Killed twice by the system, each time in a fresh process: the mutant makes the tests exhaust memory (a loop
+        // that never ends runs a view to the gas limit, and Hardhat keeps the trace of every step). The tests did
+        // not pass: it counts as timed out (killed). Any other crash stops the run.
+        if (run.crashed === true && run.output.includes("SIGKILL")) {
+          record({
+            ...base,
+            status: "timedout",
+            detail: `${run.output} twice (out of memory: the tests never finish)`,
+            seconds: (Date.now() - t) / 1000,
+          });
+          continue;
+        }
         if (run.crashed === true) throw new Error(`${m.id}: ${run.output} twice; stopping (rerun resumes here)`);
       }
       if (process.env.MUTATION_VERBOSE === "1") {
