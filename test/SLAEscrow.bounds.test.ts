@@ -259,6 +259,90 @@ describe("SLAEscrow: storage touched by a termination", function () {
   });
 });
 
+/** The words of `_state[id]` among `touched`, by index: which of the agreement's 43 state words a step touched. */
+async function stateWordsIn(touched: Set<bigint>, id: bigint): Promise<number[]> {
+  const s = await slots();
+  return Array.from({ length: 43 }, (_, w) => w).filter((w) => touched.has(s.state(id, w)));
+}
+
+describe("SLAEscrow: state words an attestation reads", function () {
+  context("when milestones 3 and 4 of six (word 1) are attested one after the other", function () {
+    it("should read word 0 for ACCEPTED on the word's first attestation only; the second reads word 1's copy alone", async function () {
+      const ctx = await setup();
+      const now = BigInt(await time.latest());
+      const terms = await makeTerms(ctx, {
+        milestones: Array.from({ length: 6 }, (_, i) => ({
+          amount: 1000n * UNIT,
+          dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
+        })),
+      });
+      const id = await createActive(ctx, terms);
+      const first = await attestAt(ctx, terms, id, 3, MET);
+      await expect(first)
+        .to.emit(ctx.escrow, "AttestationPosted")
+        .withArgs(id, 3, 0, MET, ethers.id(`report ${id}/3`), 0b011);
+      const firstAccess = await storageAccess(first.hash);
+      expect(await stateWordsIn(firstAccess.read, id), "first attestation in word 1: reads").to.deep.equal([0, 1]);
+      expect(await stateWordsIn(firstAccess.written, id), "first attestation in word 1: writes").to.deep.equal([1]);
+      const second = await attestAt(ctx, terms, id, 4, BREACHED);
+      await expect(second)
+        .to.emit(ctx.escrow, "AttestationPosted")
+        .withArgs(id, 4, 4000, BREACHED, ethers.id(`report ${id}/4`), 0b011);
+      const secondAccess = await storageAccess(second.hash);
+      expect(await stateWordsIn(secondAccess.read, id), "second attestation in word 1: reads").to.deep.equal([1]);
+      expect(await stateWordsIn(secondAccess.written, id), "second attestation in word 1: writes").to.deep.equal([1]);
+    });
+  });
+});
+
+describe("SLAEscrow: state words a cancel and a termination read", function () {
+  for (const count of [3, 4, 6]) {
+    context(`when the client cancels a proposal of ${count} milestones`, function () {
+      it(`should read and write words 0 to ${Math.ceil(count / 3) - 1} only, not the word after the last milestone`, async function () {
+        const ctx = await setup();
+        const now = BigInt(await time.latest());
+        const terms = await makeTerms(ctx, {
+          milestones: Array.from({ length: count }, (_, i) => ({
+            amount: 1000n * UNIT,
+            dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
+          })),
+        });
+        const id = await create(ctx, terms);
+        const tx = await ctx.escrow.connect(ctx.client).cancel(id);
+        await expect(tx)
+          .to.emit(ctx.escrow, "AgreementCancelled")
+          .withArgs(id, BigInt(count) * 1000n * UNIT);
+        const { read, written } = await storageAccess(tx.hash);
+        const used = Array.from({ length: Math.ceil(count / 3) }, (_, w) => w);
+        expect(await stateWordsIn(read, id), "read").to.deep.equal(used);
+        expect(await stateWordsIn(written, id), "written").to.deep.equal(used);
+      });
+    });
+  }
+
+  context("when both parties terminate an agreement of 6 milestones before any is due", function () {
+    it("should read words 0 and 1 only, not word 2", async function () {
+      const ctx = await setup();
+      const now = BigInt(await time.latest());
+      const terms = await makeTerms(ctx, {
+        milestones: Array.from({ length: 6 }, (_, i) => ({
+          amount: 1000n * UNIT,
+          dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
+        })),
+      });
+      const id = await createActive(ctx, terms);
+      await ctx.escrow.connect(ctx.client).terminate(id);
+      const tx = await ctx.escrow.connect(ctx.vendor).terminate(id);
+      await expect(tx)
+        .to.emit(ctx.escrow, "AgreementTerminated")
+        .withArgs(id, 6000n * UNIT, 0b111111);
+      const { read, written } = await storageAccess(tx.hash);
+      expect(await stateWordsIn(read, id), "read").to.deep.equal([0, 1]);
+      expect(await stateWordsIn(written, id), "written").to.deep.equal([0, 1]);
+    });
+  });
+});
+
 /** The data contract's code for `terms`, written straight from the layout that TermsData documents. */
 function expectedCode(terms: ISLAEscrow.TermsStruct): string {
   const hex = (v: bigint | number | string | boolean, bytes: number): string =>
