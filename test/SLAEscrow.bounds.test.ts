@@ -73,6 +73,15 @@ async function storageAccess(hash: string): Promise<{ read: Set<bigint>; written
   return { read, written };
 }
 
+/** `count` milestones of 1,000 units, due every 30 days from now. */
+async function monthly(count: number): Promise<{ amount: bigint; dueAt: bigint }[]> {
+  const now = BigInt(await time.latest());
+  return Array.from({ length: count }, (_, i) => ({
+    amount: 1000n * UNIT,
+    dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
+  }));
+}
+
 describe("SLAEscrow: packed-field bounds", function () {
   context("when attestGrace and disputeWindow are the largest uint32", function () {
     it("should store attestedAt and disputedAt exactly at the last allowed seconds (offsets of 2^32-1 and 2^32-2)", async function () {
@@ -125,10 +134,7 @@ describe("SLAEscrow: packed-field bounds", function () {
 
     it("should keep three milestones a word in the documented lanes: state 4 (3 + what came before once settled) | cut 16 | attest delay 32 | dispute delay 32, and ACCEPTED in bit 252", async function () {
       const ctx = await setup();
-      const now = BigInt(await time.latest());
-      const terms = await makeTerms(ctx, {
-        milestones: [1n, 2n, 3n, 4n].map((i) => ({ amount: 1000n * UNIT, dueAt: now + i * 30n * BigInt(DAY) })),
-      });
+      const terms = await makeTerms(ctx, { milestones: await monthly(4) });
       const id = await create(ctx, terms);
       expect(await stateWord(ctx.escrowAddress, id, 0), "creation writes no state word").to.equal(0n);
       await ctx.escrow.connect(ctx.vendor).accept(id);
@@ -191,12 +197,7 @@ describe("SLAEscrow: storage touched by settle (each cold slot is 2,100 gas)", f
   context("when a silent milestone is refunded in full (toVendor = 0)", function () {
     it("should write only the milestone's state word and the client's balance, not the vendor's", async function () {
       const ctx = await setup();
-      const now = BigInt(await time.latest());
-      const terms = await makeTerms(ctx, {
-        arbitrator: ETH,
-        silentCutBps: 2500,
-        milestones: [1n, 2n, 3n, 4n].map((i) => ({ amount: 1000n * UNIT, dueAt: now + i * 30n * BigInt(DAY) })),
-      });
+      const terms = await makeTerms(ctx, { arbitrator: ETH, silentCutBps: 2500, milestones: await monthly(4) });
       const id = await createActive(ctx, terms);
       await time.increaseTo(BigInt(terms.milestones[0].dueAt) + BigInt(terms.attestGrace) + 1n);
       const s = await slots();
@@ -238,13 +239,7 @@ describe("SLAEscrow: storage touched by a termination", function () {
   context("when the second party terminates an agreement of 9 milestones after milestone 5 fell due", function () {
     it("should write word 0 (the vote), word 2 (milestones 6 to 8, refunded) and the client's balance, not word 1 (all due)", async function () {
       const ctx = await setup();
-      const now = BigInt(await time.latest());
-      const terms = await makeTerms(ctx, {
-        milestones: Array.from({ length: 9 }, (_, i) => ({
-          amount: 1000n * UNIT,
-          dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
-        })),
-      });
+      const terms = await makeTerms(ctx, { milestones: await monthly(9) });
       const id = await createActive(ctx, terms);
       await ctx.escrow.connect(ctx.client).terminate(id);
       await time.setNextBlockTimestamp(BigInt(terms.milestones[5].dueAt));
@@ -269,13 +264,7 @@ describe("SLAEscrow: state words an attestation reads", function () {
   context("when milestones 3 and 4 of six (word 1) are attested one after the other", function () {
     it("should read word 0 for ACCEPTED on the word's first attestation only; the second reads word 1's copy alone", async function () {
       const ctx = await setup();
-      const now = BigInt(await time.latest());
-      const terms = await makeTerms(ctx, {
-        milestones: Array.from({ length: 6 }, (_, i) => ({
-          amount: 1000n * UNIT,
-          dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
-        })),
-      });
+      const terms = await makeTerms(ctx, { milestones: await monthly(6) });
       const id = await createActive(ctx, terms);
       const first = await attestAt(ctx, terms, id, 3, MET);
       await expect(first)
@@ -300,13 +289,7 @@ describe("SLAEscrow: state words a cancel and a termination read", function () {
     context(`when the client cancels a proposal of ${count} milestones`, function () {
       it(`should read and write words 0 to ${Math.ceil(count / 3) - 1} only, not the word after the last milestone`, async function () {
         const ctx = await setup();
-        const now = BigInt(await time.latest());
-        const terms = await makeTerms(ctx, {
-          milestones: Array.from({ length: count }, (_, i) => ({
-            amount: 1000n * UNIT,
-            dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
-          })),
-        });
+        const terms = await makeTerms(ctx, { milestones: await monthly(count) });
         const id = await create(ctx, terms);
         const tx = await ctx.escrow.connect(ctx.client).cancel(id);
         await expect(tx)
@@ -323,13 +306,7 @@ describe("SLAEscrow: state words a cancel and a termination read", function () {
   context("when both parties terminate an agreement of 6 milestones before any is due", function () {
     it("should read words 0 and 1 only, not word 2", async function () {
       const ctx = await setup();
-      const now = BigInt(await time.latest());
-      const terms = await makeTerms(ctx, {
-        milestones: Array.from({ length: 6 }, (_, i) => ({
-          amount: 1000n * UNIT,
-          dueAt: now + BigInt(i + 1) * 30n * BigInt(DAY),
-        })),
-      });
+      const terms = await makeTerms(ctx, { milestones: await monthly(6) });
       const id = await createActive(ctx, terms);
       await ctx.escrow.connect(ctx.client).terminate(id);
       const tx = await ctx.escrow.connect(ctx.vendor).terminate(id);
